@@ -1,0 +1,47 @@
+"""Settings, read from `JOINEDUP_*` environment variables (pydantic-settings).
+
+The CLI's `--database-url` option overrides `JOINEDUP_DATABASE_URL` for one call.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything joinedup reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="JOINEDUP_", env_file=None, extra="ignore")
+
+    var_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for the embedded store, model artefacts and reports.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default is a SQLite file under var_dir.",
+    )
+    log_level: str = Field(default="WARNING", description="Python logging level name.")
+    log_format: str = Field(default="console", description="'console' or 'json'.")
+    upper_threshold: float = Field(
+        default=0.99, description="Match probability at or above which records link automatically."
+    )
+    lower_threshold: float = Field(
+        default=0.70, description="Match probability below which records never link."
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database URL to use: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'joinedup.db').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Governance: organisations, users, tokens, agreements, consent, the policy decision point, audit."""

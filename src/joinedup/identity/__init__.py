@@ -1,0 +1,1 @@
+"""Identity: person numbers, the linkage model, batch and online linking, review."""

@@ -1,0 +1,1 @@
+"""Records: the core record format in use, mappings, validation, ingest, data quality, challenges."""

@@ -1,0 +1,1 @@
+"""Governance tables: users, roles, tokens, agreements, consent, break-glass and audit."""

@@ -1,0 +1,1 @@
+"""The synthetic partnership: a fictional UK locality and its partners' extracts."""
