@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="WARNING", description="Python logging level name.")
     log_format: str = Field(default="console", description="'console' or 'json'.")
+    api_rate_limit: str = Field(
+        default="600/minute", description="Requests allowed per API token (moving window)."
+    )
     upper_threshold: float = Field(
         default=0.99, description="Match probability at or above which records link automatically."
     )

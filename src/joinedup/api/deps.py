@@ -1,0 +1,45 @@
+"""FastAPI dependencies: the store's Engine and the authenticated requester."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API token from `joinedup token create`."
+)
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="joinedup"'})
+
+
+def get_principal(
+    request: Request,
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Any:
+    """The requester behind the bearer token (tokens are stored hashed; see governance)."""
+    from joinedup.errors import JoinedupError
+    from joinedup.governance.auth import authenticate_token
+
+    if credentials is None or not credentials.credentials:
+        raise _unauthorised("A bearer token is required.")
+    try:
+        principal = authenticate_token(engine, credentials.credentials)
+    except JoinedupError as exc:
+        raise _unauthorised(exc.message) from exc
+    request.state.principal = principal
+    return principal

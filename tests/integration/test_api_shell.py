@@ -1,0 +1,63 @@
+"""The API's common behaviour: problem documents, request ids, rate limits, OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from joinedup.api import create_app
+from joinedup.config import Settings
+
+
+def _client(engine, **settings) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(create_app(engine, Settings(**settings)))
+
+
+def test_health_reports_the_store(engine) -> None:
+    with _client(engine) as client:
+        response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["backend"] == engine.dialect.name
+    assert body["schema_revision"] == "0001"
+
+
+def test_request_id_is_echoed_or_made(engine) -> None:
+    with _client(engine) as client:
+        given = client.get("/api/v1/health", headers={"X-Request-ID": "abc-123"})
+        made = client.get("/api/v1/health", headers={"X-Request-ID": "bad id <script>"})
+    assert given.headers["X-Request-ID"] == "abc-123"
+    assert made.headers["X-Request-ID"] != "bad id <script>"
+    assert len(made.headers["X-Request-ID"]) == 32
+
+
+def test_unknown_route_is_a_problem_document(engine) -> None:
+    with _client(engine) as client:
+        response = client.get("/api/v1/no-such-thing", headers={"X-Request-ID": "r1"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 404 and body["title"] == "Not found"
+    assert body["instance"] == "/api/v1/no-such-thing"
+    assert body["request_id"] == "r1"
+
+
+def test_rate_limit_per_token_answers_429_with_retry_after(engine) -> None:
+    with _client(engine, api_rate_limit="3/minute") as client:
+        codes = [
+            client.get("/api/v1/health", headers={"Authorization": "Bearer aaa"}).status_code
+            for _ in range(4)
+        ]
+        other = client.get("/api/v1/health", headers={"Authorization": "Bearer bbb"})
+        limited = client.get("/api/v1/health", headers={"Authorization": "Bearer aaa"})
+    assert codes == [200, 200, 200, 429]
+    assert other.status_code == 200  # the limit is per token
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_openapi_declares_problem_responses(engine) -> None:
+    with _client(engine) as client:
+        spec = client.get("/openapi.json").json()
+    assert "/api/v1/health" in spec["paths"]
+    assert "Problem" in spec["components"]["schemas"]
