@@ -1,11 +1,25 @@
-"""Persons, the links from source records to persons, person history and linkage runs."""
+"""Persons, the links from source records to persons, person history and linkage runs.
+
+Also the issued person numbers (never reused), the manual match constraints (must-link /
+cannot-link) every run honours, and the clerical review queue the batch link fills.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from joinedup.store.base import Base, BigId, JsonDoc, UtcDateTime, utcnow
@@ -79,3 +93,67 @@ class PersonHistory(Base):
     actor: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IssuedPersonNumber(Base):
+    """Every person number ever issued (to a person or by `joinedup id new`): never reused."""
+
+    __tablename__ = "issued_person_numbers"
+
+    person_number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="person")  # person | reserved
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"))
+
+
+class MatchConstraint(Base):
+    """A manual decision about two source records that every later run honours.
+
+    The pair is stored with the lower record id first; one row per pair (a later decision
+    replaces an earlier one, which stays in `person_history` / the review item).
+    """
+
+    __tablename__ = "match_constraints"
+    __table_args__ = (
+        UniqueConstraint("record_id_l", "record_id_r"),
+        CheckConstraint("record_id_l < record_id_r", name="ordered_pair"),
+        CheckConstraint("kind in ('must_link', 'cannot_link')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id_l: Mapped[int] = mapped_column(ForeignKey("source_records.id"), index=True)
+    record_id_r: Mapped[int] = mapped_column(ForeignKey("source_records.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(255))
+    review_item_id: Mapped[int | None] = mapped_column(ForeignKey("review_items.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReviewItem(Base):
+    """A pair of source records put in front of a person: the model was unsure, or the
+    chaining guard cut a link it would otherwise have made."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        Index("ix_review_items_pair", "record_id_l", "record_id_r"),
+        CheckConstraint("record_id_l < record_id_r", name="ordered_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # pair | chain
+    record_id_l: Mapped[int] = mapped_column(ForeignKey("source_records.id"))
+    record_id_r: Mapped[int] = mapped_column(ForeignKey("source_records.id"))
+    match_probability: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float] = mapped_column(Float)
+    # Per-comparison levels and weights (the explanation), and for chains the records cut.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # open | decided | superseded
+    decision: Mapped[str | None] = mapped_column(String(16))  # same | different | unsure
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

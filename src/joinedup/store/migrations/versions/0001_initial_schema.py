@@ -87,6 +87,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_batches_content_hash'), ['content_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_batches_dataset_id'), ['dataset_id'], unique=False)
 
+    op.create_table('issued_person_numbers',
+    sa.Column('person_number', sa.String(length=10), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('issued_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['link_runs.id'], name=op.f('fk_issued_person_numbers_run_id_link_runs')),
+    sa.PrimaryKeyConstraint('person_number', name=op.f('pk_issued_person_numbers'))
+    )
     op.create_table('persons',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('person_number', sa.String(length=10), nullable=False),
@@ -204,6 +212,32 @@ def upgrade() -> None:
     with op.batch_alter_table('person_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_links_person_id'), ['person_id'], unique=False)
 
+    op.create_table('review_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('record_id_l', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('record_id_r', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('match_probability', sa.Float(), nullable=False),
+    sa.Column('match_weight', sa.Float(), nullable=False),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('decided_by', sa.String(length=255), nullable=True),
+    sa.Column('decided_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('record_id_l < record_id_r', name=op.f('ck_review_items_ordered_pair')),
+    sa.ForeignKeyConstraint(['record_id_l'], ['source_records.id'], name=op.f('fk_review_items_record_id_l_source_records')),
+    sa.ForeignKeyConstraint(['record_id_r'], ['source_records.id'], name=op.f('fk_review_items_record_id_r_source_records')),
+    sa.ForeignKeyConstraint(['run_id'], ['link_runs.id'], name=op.f('fk_review_items_run_id_link_runs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_items'))
+    )
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.create_index('ix_review_items_pair', ['record_id_l', 'record_id_r'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_items_status'), ['status'], unique=False)
+
     op.create_table('source_record_versions',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -224,14 +258,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_source_record_versions_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_record_versions_source_record_id'), ['source_record_id'], unique=False)
 
+    op.create_table('match_constraints',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('record_id_l', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('record_id_r', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('actor', sa.String(length=255), nullable=True),
+    sa.Column('review_item_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind in ('must_link', 'cannot_link')", name=op.f('ck_match_constraints_kind')),
+    sa.CheckConstraint('record_id_l < record_id_r', name=op.f('ck_match_constraints_ordered_pair')),
+    sa.ForeignKeyConstraint(['record_id_l'], ['source_records.id'], name=op.f('fk_match_constraints_record_id_l_source_records')),
+    sa.ForeignKeyConstraint(['record_id_r'], ['source_records.id'], name=op.f('fk_match_constraints_record_id_r_source_records')),
+    sa.ForeignKeyConstraint(['review_item_id'], ['review_items.id'], name=op.f('fk_match_constraints_review_item_id_review_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_constraints')),
+    sa.UniqueConstraint('record_id_l', 'record_id_r', name=op.f('uq_match_constraints_record_id_l_record_id_r'))
+    )
+    with op.batch_alter_table('match_constraints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_constraints_record_id_l'), ['record_id_l'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_constraints_record_id_r'), ['record_id_r'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('match_constraints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_constraints_record_id_r'))
+        batch_op.drop_index(batch_op.f('ix_match_constraints_record_id_l'))
+
+    op.drop_table('match_constraints')
     with op.batch_alter_table('source_record_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_record_versions_source_record_id'))
         batch_op.drop_index(batch_op.f('ix_source_record_versions_batch_id'))
 
     op.drop_table('source_record_versions')
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_items_status'))
+        batch_op.drop_index('ix_review_items_pair')
+
+    op.drop_table('review_items')
     with op.batch_alter_table('person_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_links_person_id'))
 
@@ -256,6 +321,7 @@ def downgrade() -> None:
 
     op.drop_table('person_history')
     op.drop_table('persons')
+    op.drop_table('issued_person_numbers')
     with op.batch_alter_table('ingest_batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_batches_dataset_id'))
         batch_op.drop_index(batch_op.f('ix_ingest_batches_content_hash'))

@@ -1,0 +1,70 @@
+"""The given-name equivalence table: nicknames and variant spellings (William ~ Bill ~ Liam).
+
+The table itself ships as package data (`joinedup/identity/data/nicknames.csv`, rows of
+`formal,nickname`); this module only parses it and answers questions about it, so it stays
+pure. Equivalence is deliberately *not* transitive: Al ~ Alexander and Alexander ~ Sandy,
+yet Albert (another "Al") is not equivalent to Sandra (another "Sandy"). Two names are
+equivalent when their sets of formal names intersect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+def _key(name: str) -> str:
+    return "".join(ch for ch in name.upper() if "A" <= ch <= "Z")
+
+
+@dataclass(frozen=True)
+class NicknameTable:
+    """Formal names by (normalised) name: a formal name maps to itself plus nothing else."""
+
+    formal_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def formals(self, name: str) -> frozenset[str]:
+        """The formal names `name` may stand for, always including `name` itself."""
+        key = _key(name)
+        return self.formal_names.get(key, frozenset()) | {key}
+
+    def key(self, name: str) -> str:
+        """One representative formal name, for blocking: Bill -> WILLIAM, William -> WILLIAM.
+
+        A name that is itself a formal name is its own key; a nickname takes the
+        alphabetically first of its formal names, so the key is deterministic.
+        """
+        normalised = _key(name)
+        formals = self.formal_names.get(normalised)
+        if not formals or normalised in formals:
+            return normalised
+        return min(formals)
+
+    def equivalent(self, a: str, b: str) -> bool:
+        """True when `a` and `b` share a formal name (or are the same name)."""
+        return bool(self.formals(a) & self.formals(b))
+
+    def __len__(self) -> int:
+        return len(self.formal_names)
+
+
+def parse_nickname_table(lines: Iterable[str]) -> NicknameTable:
+    """Parse `formal,nickname` rows (comment lines start with '#', one header row)."""
+    formal_names: dict[str, set[str]] = {}
+    header_seen = False
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            if line.lower().replace(" ", "") == "formal,nickname":
+                continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise ValueError(f"not a formal,nickname row: {raw!r}")
+        formal, nick = _key(parts[0]), _key(parts[1])
+        formal_names.setdefault(nick, set()).add(formal)
+        # A formal name is its own formal name, so Alexander ~ Al via {ALEXANDER}.
+        formal_names.setdefault(formal, set()).add(formal)
+    return NicknameTable({k: frozenset(v) for k, v in formal_names.items()})
