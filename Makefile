@@ -11,7 +11,7 @@ DEMO_DIR ?= var/demo
 DEMO_PERSONS ?= 2000
 PYTEST_ARGS ?=
 
-.PHONY: help demo test lint typecheck unit check-docs env migration clean
+.PHONY: help demo test lint typecheck unit check-docs env migration clean web-assets browser
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,7 +27,30 @@ help: ## List the targets
 
 env: .venv/.synced ## Create the environment from uv.lock
 
-demo: env ## Run the hub on the embedded store with a synthetic partnership
+# The web UI's front-end packages (GOV.UK Frontend, HTMX, axe-core) from package-lock.json,
+# and the assets built from them into the package (not committed).
+NPM ?= npm
+CHROMIUM ?= /usr/bin/chromium
+WEB_VENDOR := src/joinedup/web/static/vendor
+
+node_modules/.installed: package.json package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "npm is needed for the web UI's assets"; exit 1; }
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_VENDOR)/.built: node_modules/.installed src/joinedup/web/assets.py src/joinedup/web/build_assets.py | .venv/.synced
+	$(RUN) python -m joinedup.web.build_assets --node-modules node_modules --dest $(WEB_VENDOR)
+	@touch $@
+
+web-assets: $(WEB_VENDOR)/.built ## Install the npm packages (npm ci) and build the web UI's assets
+
+browser: ## Install Debian's chromium for the browser tests when it is missing
+	@test -x $(CHROMIUM) || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+demo: env web-assets ## Run the hub on the embedded store with a synthetic partnership
 	$(RUN) python -m joinedup.demo --dir $(DEMO_DIR) --persons $(DEMO_PERSONS)
 
 lint: env ## ruff (lint and format) and mypy
@@ -38,7 +61,7 @@ lint: env ## ruff (lint and format) and mypy
 check-docs: env ## Generated documents are current
 	$(RUN) python scripts/generate_docs.py --check
 
-test: lint check-docs ## Lint, then the whole test suite (SQLite and PostgreSQL)
+test: lint check-docs web-assets browser ## Lint, then the whole test suite (SQLite and PostgreSQL)
 	$(RUN) pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 migration: env ## Regenerate the initial migration from the table definitions

@@ -14,6 +14,7 @@ from joinedup.api.middleware import RateLimitMiddleware, RequestIdMiddleware
 from joinedup.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from joinedup.config import Settings, get_settings
 from joinedup.store import create_store_engine, ensure_schema
+from joinedup.web import install_web
 
 # (module under joinedup.api.routes exposing `router`, URL prefix), in OpenAPI order.
 API_ROUTERS: list[tuple[str, str]] = [
@@ -50,4 +51,5 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     for module_name, prefix in API_ROUTERS:
         module = importlib.import_module(f"joinedup.api.routes.{module_name}")
         app.include_router(module.router, prefix=prefix)
+    install_web(app, settings)  # the web UI's pages and /assets/ (joinedup.web)
     return app

@@ -1,0 +1,1 @@
+"""Page routes, one module per area, each exposing `router` (built with `WebRoute`)."""
