@@ -16,6 +16,37 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('audit_chain_head',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_hash', sa.String(length=64), nullable=False),
+    sa.Column('updated_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_chain_head'))
+    )
+    op.create_table('audit_log',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('actor_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('actor', sa.String(length=255), nullable=False),
+    sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('organisation_id', sa.BigInteger(), nullable=True),
+    sa.Column('purpose', sa.String(length=32), nullable=True),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=True),
+    sa.Column('object_type', sa.String(length=64), nullable=True),
+    sa.Column('object_id', sa.String(length=255), nullable=True),
+    sa.Column('decision', sa.String(length=16), nullable=True),
+    sa.Column('agreement_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('break_glass', sa.Boolean(), nullable=False),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
+        batch_op.create_index('ix_audit_log_person_seq', ['person_id', 'seq'], unique=False)
+
     op.create_table('linkage_models',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -35,6 +66,49 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('code', name=op.f('uq_organisations_code'))
     )
+    op.create_table('users',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('display_name', sa.String(length=255), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=True),
+    sa.Column('password_hash', sa.String(length=255), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('deactivated_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('username', name=op.f('uq_users_username'))
+    )
+    op.create_table('agreements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('provider_organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_organisation_id'], ['organisations.id'], name=op.f('fk_agreements_provider_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreements')),
+    sa.UniqueConstraint('code', name=op.f('uq_agreements_code'))
+    )
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreements_provider_organisation_id'), ['provider_organisation_id'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_api_tokens_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('datasets',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -62,6 +136,63 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['model_id'], ['linkage_models.id'], name=op.f('fk_link_runs_model_id_linkage_models')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_link_runs'))
     )
+    op.create_table('pseudonym_projects',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('key', sa.LargeBinary(), nullable=False),
+    sa.Column('created_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_pseudonym_projects_created_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pseudonym_projects')),
+    sa.UniqueConstraint('code', name=op.f('uq_pseudonym_projects_code'))
+    )
+    op.create_table('user_roles',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('role', sa.String(length=32), nullable=False),
+    sa.Column('granted_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('granted_by', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_user_roles_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_roles_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_roles')),
+    sa.UniqueConstraint('user_id', 'organisation_id', 'role', name=op.f('uq_user_roles_user_id_organisation_id_role'))
+    )
+    with op.batch_alter_table('user_roles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_roles_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_roles_user_id'), ['user_id'], unique=False)
+
+    op.create_table('agreement_versions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('purposes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('max_detail', sa.String(length=16), nullable=False),
+    sa.Column('finest_aggregation', sa.String(length=16), nullable=False),
+    sa.Column('legal_basis', sa.String(length=32), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('change_note', sa.Text(), nullable=True),
+    sa.Column('created_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('approved_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('approved_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_versions_agreement_id_agreements')),
+    sa.ForeignKeyConstraint(['approved_by_user_id'], ['users.id'], name=op.f('fk_agreement_versions_approved_by_user_id_users')),
+    sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_agreement_versions_created_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_versions')),
+    sa.UniqueConstraint('agreement_id', 'version', name=op.f('uq_agreement_versions_agreement_id_version'))
+    )
+    with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_versions_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_versions_status'), ['status'], unique=False)
+
     op.create_table('ingest_batches',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('dataset_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -107,6 +238,50 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
     sa.UniqueConstraint('person_number', name=op.f('uq_persons_person_number'))
     )
+    op.create_table('agreement_datasets',
+    sa.Column('agreement_version_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('dataset_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_version_id'], ['agreement_versions.id'], name=op.f('fk_agreement_datasets_agreement_version_id_agreement_versions')),
+    sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_agreement_datasets_dataset_id_datasets')),
+    sa.PrimaryKeyConstraint('agreement_version_id', 'dataset_id', name=op.f('pk_agreement_datasets'))
+    )
+    op.create_table('agreement_recipients',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('agreement_version_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('role', sa.String(length=32), nullable=True),
+    sa.CheckConstraint('(organisation_id IS NULL) <> (role IS NULL)', name=op.f('ck_agreement_recipients_organisation_or_role')),
+    sa.ForeignKeyConstraint(['agreement_version_id'], ['agreement_versions.id'], name=op.f('fk_agreement_recipients_agreement_version_id_agreement_versions')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_agreement_recipients_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_recipients'))
+    )
+    with op.batch_alter_table('agreement_recipients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_recipients_agreement_version_id'), ['agreement_version_id'], unique=False)
+
+    op.create_table('break_glass',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('detail', sa.String(length=16), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
+    sa.Column('granted_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('review_outcome', sa.String(length=16), nullable=True),
+    sa.Column('review_note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_break_glass_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_break_glass_person_id_persons')),
+    sa.ForeignKeyConstraint(['reviewed_by_user_id'], ['users.id'], name=op.f('fk_break_glass_reviewed_by_user_id_users')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_break_glass_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_break_glass'))
+    )
+    with op.batch_alter_table('break_glass', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_break_glass_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_break_glass_user_id'), ['user_id'], unique=False)
+
     op.create_table('person_history',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -197,6 +372,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_source_records_postcode'), ['postcode'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_records_uln'), ['uln'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_records_upn'), ['upn'], unique=False)
+
+    op.create_table('consents',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('recipient_organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('purpose', sa.String(length=32), nullable=True),
+    sa.Column('decision', sa.String(length=8), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.Column('recorded_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('recorded_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.Column('withdrawn_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('withdrawal_reason', sa.Text(), nullable=True),
+    sa.CheckConstraint('person_id IS NOT NULL OR source_record_id IS NOT NULL', name=op.f('ck_consents_has_subject')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_consents_person_id_persons')),
+    sa.ForeignKeyConstraint(['recipient_organisation_id'], ['organisations.id'], name=op.f('fk_consents_recipient_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['recorded_by_user_id'], ['users.id'], name=op.f('fk_consents_recorded_by_user_id_users')),
+    sa.ForeignKeyConstraint(['source_record_id'], ['source_records.id'], name=op.f('fk_consents_source_record_id_source_records')),
+    sa.ForeignKeyConstraint(['withdrawn_by_user_id'], ['users.id'], name=op.f('fk_consents_withdrawn_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consents'))
+    )
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consents_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consents_source_record_id'), ['source_record_id'], unique=False)
+
+    op.create_table('governance_notifications',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('role', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('break_glass_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('read_by_user_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['break_glass_id'], ['break_glass.id'], name=op.f('fk_governance_notifications_break_glass_id_break_glass')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_governance_notifications_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['read_by_user_id'], ['users.id'], name=op.f('fk_governance_notifications_read_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_governance_notifications'))
+    )
+    with op.batch_alter_table('governance_notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_governance_notifications_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('person_links',
     sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -301,6 +522,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_links_person_id'))
 
     op.drop_table('person_links')
+    with op.batch_alter_table('governance_notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_governance_notifications_organisation_id'))
+
+    op.drop_table('governance_notifications')
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consents_source_record_id'))
+        batch_op.drop_index(batch_op.f('ix_consents_person_id'))
+
+    op.drop_table('consents')
     with op.batch_alter_table('source_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_records_upn'))
         batch_op.drop_index(batch_op.f('ix_source_records_uln'))
@@ -320,6 +550,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_history_person_id'))
 
     op.drop_table('person_history')
+    with op.batch_alter_table('break_glass', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_break_glass_user_id'))
+        batch_op.drop_index(batch_op.f('ix_break_glass_person_id'))
+
+    op.drop_table('break_glass')
+    with op.batch_alter_table('agreement_recipients', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_recipients_agreement_version_id'))
+
+    op.drop_table('agreement_recipients')
+    op.drop_table('agreement_datasets')
     op.drop_table('persons')
     op.drop_table('issued_person_numbers')
     with op.batch_alter_table('ingest_batches', schema=None) as batch_op:
@@ -327,10 +567,36 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_batches_content_hash'))
 
     op.drop_table('ingest_batches')
+    with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_versions_status'))
+        batch_op.drop_index(batch_op.f('ix_agreement_versions_agreement_id'))
+
+    op.drop_table('agreement_versions')
+    with op.batch_alter_table('user_roles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_roles_user_id'))
+        batch_op.drop_index(batch_op.f('ix_user_roles_organisation_id'))
+
+    op.drop_table('user_roles')
+    op.drop_table('pseudonym_projects')
     op.drop_table('link_runs')
     with op.batch_alter_table('datasets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_datasets_organisation_id'))
 
     op.drop_table('datasets')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreements_provider_organisation_id'))
+
+    op.drop_table('agreements')
+    op.drop_table('users')
     op.drop_table('organisations')
     op.drop_table('linkage_models')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_person_seq')
+        batch_op.drop_index(batch_op.f('ix_audit_log_action'))
+
+    op.drop_table('audit_log')
+    op.drop_table('audit_chain_head')

@@ -1,0 +1,258 @@
+"""The audit log: append an entry inside the caller's transaction, verify the chain, and
+report who looked at a person.
+
+`append(session, entry)` is the one way anything is written to the log. It takes the chain
+lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the database write lock, taken
+by writing the head row first), reads the head, chains the new entry to it and moves the head,
+all in the caller's transaction: if the caller rolls back, the entry goes too, and two
+concurrent transactions can never both extend the same head. Rows are never updated or
+deleted by joinedup; `verify()` finds it when someone else does (see docs/governance.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from joinedup.domain.audit_chain import (
+    GENESIS_HASH,
+    ChainEntry,
+    ChainPoint,
+    ChainReport,
+    ChainVerifier,
+    chain_hash,
+)
+from joinedup.store.schema.core import Organisation
+from joinedup.store.schema.governance import (
+    Agreement,
+    AuditChainHead,
+    AuditLogEntry,
+)
+from joinedup.store.uow import UnitOfWork
+
+SYSTEM_ACTOR = "system"
+HEAD_ID = 1
+# An arbitrary constant naming joinedup's audit chain among PostgreSQL advisory locks.
+PG_LOCK_KEY = 0x6A6F696E65647570 & 0x7FFFFFFFFFFFFFFF
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What to record: who (user, roles, organisation), why (purpose), what, the decision."""
+
+    action: str
+    actor: str = SYSTEM_ACTOR
+    actor_user_id: int | None = None
+    roles: tuple[str, ...] = ()
+    organisation_id: int | None = None
+    purpose: str | None = None
+    person_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    decision: str | None = None
+    agreement_ids: tuple[int, ...] = ()
+    break_glass: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+    at: dt.datetime | None = None
+
+    @classmethod
+    def by(cls, principal: Any, action: str, **fields: Any) -> AuditEntry:
+        """An entry whose actor is `principal` (a `joinedup.governance.auth.Principal`)."""
+        return cls(
+            action=action,
+            actor=principal.username,
+            actor_user_id=principal.user_id,
+            roles=tuple(sorted(principal.roles)),
+            organisation_id=principal.organisation_id,
+            **fields,
+        )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe, backend-stable values: floats become text because PostgreSQL's JSONB may
+    hand a float back as an int (1e20), which would change the hash."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _timestamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def entry_content(row: AuditLogEntry) -> dict[str, Any]:
+    """The hashed content of a stored entry (everything but the two hashes)."""
+    return {
+        "seq": row.seq,
+        "at": _timestamp(row.at),
+        "actor_user_id": row.actor_user_id,
+        "actor": row.actor,
+        "roles": list(row.roles or []),
+        "organisation_id": row.organisation_id,
+        "purpose": row.purpose,
+        "action": row.action,
+        "person_id": row.person_id,
+        "object_type": row.object_type,
+        "object_id": row.object_id,
+        "decision": row.decision,
+        "agreement_ids": list(row.agreement_ids or []),
+        "break_glass": bool(row.break_glass),
+        "details": row.details or {},
+    }
+
+
+def _lock_chain(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(PG_LOCK_KEY)))
+        return
+    # SQLite has one writer at a time: writing first makes this transaction that writer
+    # (waiting up to busy_timeout), so the head read next cannot be overtaken.
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_seq=AuditChainHead.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
+    """Append `entry` to the chain in the caller's transaction; returns the stored row."""
+    _lock_chain(session)
+    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
+    if head is None:
+        head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+        session.add(head)
+    at = entry.at or dt.datetime.now(dt.UTC)
+    row = AuditLogEntry(
+        seq=head.last_seq + 1,
+        # Stored and hashed at the precision both backends keep.
+        at=at.astimezone(dt.UTC),
+        actor_user_id=entry.actor_user_id,
+        actor=entry.actor,
+        roles=sorted(entry.roles),
+        organisation_id=entry.organisation_id,
+        purpose=entry.purpose,
+        action=entry.action,
+        person_id=entry.person_id,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        decision=entry.decision,
+        agreement_ids=sorted(set(entry.agreement_ids)),
+        break_glass=entry.break_glass,
+        details=_plain(dict(entry.details)),
+        prev_hash=head.last_hash,
+    )
+    row.hash = chain_hash(row.prev_hash, entry_content(row))
+    session.add(row)
+    head.last_seq = row.seq
+    head.last_hash = row.hash
+    head.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return row
+
+
+def record(engine: Engine, entry: AuditEntry) -> int:
+    """Append one entry in a transaction of its own; returns its sequence number."""
+    with UnitOfWork(engine) as uow:
+        seq = append(uow.session, entry).seq
+        uow.commit()
+    return seq
+
+
+def head(engine: Engine) -> ChainPoint | None:
+    """The recorded head of the chain (write it down elsewhere to anchor the log)."""
+    with UnitOfWork(engine) as uow:
+        row = uow.session.get(AuditChainHead, HEAD_ID)
+        return None if row is None else ChainPoint(row.last_seq, row.last_hash)
+
+
+def _chain_entries(session: Session, batch: int = 2000) -> Iterator[ChainEntry]:
+    stmt = select(AuditLogEntry).order_by(AuditLogEntry.seq).execution_options(yield_per=batch)
+    for row in session.scalars(stmt):
+        yield ChainEntry(row.seq, entry_content(row), row.prev_hash, row.hash)
+
+
+def verify(engine: Engine, anchors: Iterable[ChainPoint] = ()) -> ChainReport:
+    """Check every entry, the links between them, the head and any anchors given."""
+    verifier = ChainVerifier(anchors={a.seq: a.hash for a in anchors})
+    with UnitOfWork(engine) as uow:
+        head_row = uow.session.get(AuditChainHead, HEAD_ID)
+        recorded = None if head_row is None else ChainPoint(head_row.last_seq, head_row.last_hash)
+        verifier.feed_all(_chain_entries(uow.session))
+    return verifier.finish(recorded)
+
+
+@dataclass(frozen=True)
+class SubjectAccess:
+    """One line of a subject report: who touched the person's data, and under what."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    organisation: str | None
+    roles: tuple[str, ...]
+    purpose: str | None
+    action: str
+    decision: str | None
+    agreements: tuple[str, ...]
+    break_glass: bool
+
+
+def subject_entries(session: Session, person_ids: list[int]) -> list[SubjectAccess]:
+    """Every audit entry about these persons, oldest first, with agreement codes."""
+    rows = session.scalars(
+        select(AuditLogEntry)
+        .where(AuditLogEntry.person_id.in_(person_ids))
+        .order_by(AuditLogEntry.seq)
+    ).all()
+    agreement_ids = {a for r in rows for a in (r.agreement_ids or [])}
+    org_ids = {r.organisation_id for r in rows if r.organisation_id is not None}
+    codes = dict(
+        session.execute(
+            select(Agreement.id, Agreement.code).where(Agreement.id.in_(agreement_ids))
+        ).all()
+    )
+    orgs = dict(
+        session.execute(
+            select(Organisation.id, Organisation.code).where(Organisation.id.in_(org_ids))
+        ).all()
+    )
+    out = []
+    for r in rows:
+        versions = (r.details or {}).get("agreement_versions", {})
+        labels = tuple(
+            f"{codes.get(a, f'#{a}')} v{versions[str(a)]}"
+            if str(a) in versions
+            else codes.get(a, f"#{a}")
+            for a in (r.agreement_ids or [])
+        )
+        out.append(
+            SubjectAccess(
+                seq=r.seq,
+                at=r.at,
+                actor=r.actor,
+                organisation=orgs.get(r.organisation_id) if r.organisation_id else None,
+                roles=tuple(r.roles or []),
+                purpose=r.purpose,
+                action=r.action,
+                decision=r.decision,
+                agreements=labels,
+                break_glass=r.break_glass,
+            )
+        )
+    return out

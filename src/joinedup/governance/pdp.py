@@ -1,0 +1,300 @@
+"""The policy decision point as a service: load what a decision needs, decide, audit.
+
+Every read of personal data calls one of these functions before reading, passing its own
+session so the decision's audit entry commits (or rolls back) together with the read:
+
+    with UnitOfWork(engine) as uow:
+        result = decide_for_person(uow.session, principal, "safeguarding", person_id)
+        for d in result.allowed:           # read only these datasets, at d.detail
+            ...
+        uow.commit()
+
+The rules themselves are the pure function `joinedup.domain.policy.decide`; this module only
+gathers its inputs from the store (the person's source datasets, agreements in force,
+consents, an unexpired break-glass grant) and writes exactly one audit entry per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from joinedup.domain.levels import Aggregation, Detail
+from joinedup.domain.policy import (
+    BREAK_GLASS_PURPOSE,
+    BREAK_GLASS_ROLE,
+    PURPOSES,
+    REQUEST_KINDS,
+    AgreementIndex,
+    Decision,
+    Request,
+    SourceDataset,
+    decide,
+    summarise,
+)
+from joinedup.errors import InvalidInput, NotFound
+from joinedup.governance import audit
+from joinedup.governance.agreements import load_terms
+from joinedup.governance.auth import Principal
+from joinedup.governance.breakglass import active_grant
+from joinedup.governance.consent import load_consents
+from joinedup.governance.lookups import EngineOrSession, person_ids_merged_into, session_scope
+from joinedup.store.schema.core import Dataset
+from joinedup.store.schema.identity import Person, PersonLink
+from joinedup.store.schema.records import SourceRecord
+
+
+@dataclass(frozen=True)
+class PersonDecision:
+    """The decisions about one person's source datasets and the audit entry recording them."""
+
+    person_id: int
+    person_number: str
+    decisions: tuple[Decision, ...]
+    audit_seq: int
+
+    @property
+    def allowed(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.allowed)
+
+    @property
+    def by_dataset(self) -> dict[int, Decision]:
+        return {d.dataset.dataset_id: d for d in self.decisions}
+
+    @property
+    def summary(self) -> str:
+        return summarise(self.decisions)
+
+    @property
+    def break_glass(self) -> bool:
+        return any(d.break_glass for d in self.decisions)
+
+
+@dataclass(frozen=True)
+class DatasetsDecision:
+    """Decisions about whole datasets (aggregates, exports), and their audit entry."""
+
+    decisions: tuple[Decision, ...]
+    audit_seq: int
+
+    @property
+    def allowed(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.allowed)
+
+
+def _check(purpose: str, kind: str) -> None:
+    if purpose not in PURPOSES:
+        raise InvalidInput(f"Unknown purpose {purpose!r}; purposes are {', '.join(PURPOSES)}.")
+    if kind not in REQUEST_KINDS:
+        raise InvalidInput(f"Unknown request kind {kind!r}; kinds are {', '.join(REQUEST_KINDS)}.")
+
+
+def _decision_details(decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+    return [
+        {
+            "dataset_id": d.dataset.dataset_id,
+            "organisation_id": d.dataset.organisation_id,
+            "allowed": d.allowed,
+            "detail": d.detail.label,
+            "aggregation": d.aggregation.label if d.aggregation is not None else None,
+            "agreement_id": d.agreement_id,
+            "break_glass": d.break_glass,
+            "own_organisation": d.own_organisation,
+            "reasons": list(d.reasons),
+        }
+        for d in decisions
+    ]
+
+
+def _audit_decisions(
+    session: Session,
+    principal: Principal,
+    purpose: str,
+    kind: str,
+    request: Request,
+    decisions: Sequence[Decision],
+    person_id: int | None,
+    extra: Mapping[str, Any] | None,
+    grant_id: int | None,
+) -> int:
+    used = [d for d in decisions if d.allowed and d.agreement_id is not None]
+    entry = audit.AuditEntry.by(
+        principal,
+        f"policy.{kind}",
+        purpose=purpose,
+        person_id=person_id,
+        object_type="person" if person_id is not None else "datasets",
+        object_id=str(person_id) if person_id is not None else None,
+        decision=summarise(decisions),
+        agreement_ids=tuple(d.agreement_id for d in used if d.agreement_id is not None),
+        break_glass=any(d.break_glass for d in decisions),
+        details={
+            "asked": {"detail": request.detail.label, "aggregation": request.aggregation.label},
+            "datasets": _decision_details(decisions),
+            "agreement_versions": {str(d.agreement_id): d.agreement_version for d in used},
+            "break_glass_grant": grant_id if any(d.break_glass for d in decisions) else None,
+            **(dict(extra) if extra else {}),
+        },
+    )
+    return audit.append(session, entry).seq
+
+
+def decide_for_persons(
+    store: EngineOrSession,
+    principal: Principal,
+    purpose: str,
+    person_ids: Iterable[int],
+    *,
+    kind: str = "person_view",
+    detail: Detail | str = Detail.FULL,
+    aggregation: Aggregation | str = Aggregation.PERSON,
+    dataset_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> dict[int, PersonDecision]:
+    """Decide and audit for several persons at once (one audit entry each), loading the
+    agreements once. Keys are the ids asked for; a merged person is decided as its survivor.
+
+    `dataset_ids` narrows the decision to those of the person's datasets; `details` adds
+    what the caller is about to read to the audit entry (e.g. {"view": "known_to"}).
+    """
+    _check(purpose, kind)
+    detail = Detail.parse(detail)
+    aggregation = Aggregation.parse(aggregation)
+    now = now or dt.datetime.now(dt.UTC)
+    wanted = None if dataset_ids is None else set(dataset_ids)
+    asked = list(dict.fromkeys(person_ids))
+    with session_scope(store) as session:
+        persons: dict[int, Person] = {}
+        for pid in asked:
+            person = session.get(Person, pid)
+            if person is None:
+                raise NotFound(f"No person with id {pid}.")
+            seen = {person.id}
+            while person.merged_into_id is not None and person.merged_into_id not in seen:
+                person = session.get_one(Person, person.merged_into_id)
+                seen.add(person.id)
+            persons[pid] = person
+        family = {p.id: person_ids_merged_into(session, p.id) for p in persons.values()}
+        all_ids = sorted({i for ids in family.values() for i in ids})
+        rows = session.execute(
+            select(PersonLink.person_id, SourceRecord.id, Dataset.id, Dataset.organisation_id)
+            .join(SourceRecord, SourceRecord.id == PersonLink.source_record_id)
+            .join(Dataset, Dataset.id == SourceRecord.dataset_id)
+            .where(PersonLink.person_id.in_(all_ids))
+            .order_by(Dataset.organisation_id, Dataset.id)
+        )
+        records: dict[int, list[int]] = {}
+        datasets: dict[int, dict[int, SourceDataset]] = {}
+        owner = {i: root for root, ids in family.items() for i in ids}
+        for person_id, record_id, dataset_id, org_id in rows:
+            root = owner[person_id]
+            records.setdefault(root, []).append(record_id)
+            if wanted is None or dataset_id in wanted:
+                datasets.setdefault(root, {})[dataset_id] = SourceDataset(org_id, dataset_id)
+        providers = {ds.organisation_id for by in datasets.values() for ds in by.values()}
+        index = AgreementIndex.build(load_terms(session, providers))
+        requester = principal.requester()
+        may_break_glass = purpose == BREAK_GLASS_PURPOSE and principal.has(BREAK_GLASS_ROLE)
+        out: dict[int, PersonDecision] = {}
+        for pid in asked:
+            person = persons[pid]
+            consents = load_consents(session, family[person.id], records.get(person.id, []))
+            grant = (
+                active_grant(
+                    session, principal.user_id, principal.organisation_id, family[person.id], now
+                )
+                if may_break_glass and kind == "person_view"
+                else None
+            )
+            request = Request(
+                kind, tuple(datasets.get(person.id, {}).values()), detail, aggregation, person.id
+            )
+            decisions = decide(requester, purpose, request, index, consents, grant, now)
+            seq = _audit_decisions(
+                session,
+                principal,
+                purpose,
+                kind,
+                request,
+                decisions,
+                person.id,
+                details,
+                grant.grant_id if grant else None,
+            )
+            out[pid] = PersonDecision(person.id, person.person_number, decisions, seq)
+        return out
+
+
+def decide_for_person(
+    store: EngineOrSession,
+    principal: Principal,
+    purpose: str,
+    person_id: int,
+    *,
+    kind: str = "person_view",
+    detail: Detail | str = Detail.FULL,
+    aggregation: Aggregation | str = Aggregation.PERSON,
+    dataset_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> PersonDecision:
+    """What `principal` may have from each of the person's source datasets, for `purpose`;
+    the decision is written to the audit log (in `store`'s transaction when it is a Session)."""
+    return decide_for_persons(
+        store,
+        principal,
+        purpose,
+        [person_id],
+        kind=kind,
+        detail=detail,
+        aggregation=aggregation,
+        dataset_ids=dataset_ids,
+        now=now,
+        details=details,
+    )[person_id]
+
+
+def decide_for_datasets(
+    store: EngineOrSession,
+    principal: Principal,
+    purpose: str,
+    dataset_ids: Iterable[int],
+    *,
+    kind: str = "aggregate",
+    detail: Detail | str = Detail.CODED,
+    aggregation: Aggregation | str = Aggregation.WARD,
+    now: dt.datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> DatasetsDecision:
+    """Decide and audit a use of whole datasets that is not about one person (counts,
+    bulk exports). Consent is per person, so callers exporting person-level rows must also
+    honour each person's register (decide_for_persons does)."""
+    _check(purpose, kind)
+    detail = Detail.parse(detail)
+    aggregation = Aggregation.parse(aggregation)
+    now = now or dt.datetime.now(dt.UTC)
+    with session_scope(store) as session:
+        wanted = sorted(set(dataset_ids))
+        found = dict(
+            session.execute(
+                select(Dataset.id, Dataset.organisation_id).where(Dataset.id.in_(wanted))
+            ).all()
+        )
+        missing = [d for d in wanted if d not in found]
+        if missing:
+            raise NotFound(f"No dataset with id {missing[0]}.")
+        request = Request(
+            kind, tuple(SourceDataset(found[d], d) for d in wanted), detail, aggregation, None
+        )
+        index = AgreementIndex.build(load_terms(session, set(found.values())))
+        decisions = decide(principal.requester(), purpose, request, index, (), None, now)
+        seq = _audit_decisions(
+            session, principal, purpose, kind, request, decisions, None, details, None
+        )
+        return DatasetsDecision(decisions, seq)
