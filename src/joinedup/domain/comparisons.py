@@ -365,11 +365,20 @@ DETERMINISTIC_RULES: tuple[str, ...] = (
 )
 DETERMINISTIC_RECALL = 0.8
 
-# Expectation maximisation sessions: each estimates m for the comparisons its rule leaves free.
-EM_BLOCKING_RULES: tuple[str, ...] = (
+# Expectation maximisation: m is estimated on pairs that share a valid identifier. Those
+# are almost all true matches, so EM sees how names, dates and addresses really vary for one
+# person; blocking on date of birth instead would let twins and siblings (same date, family
+# name and address) teach the model that a different given name is normal for one person.
+EM_IDENTIFIER_RULE = (
+    "l.nhs_number = r.nhs_number OR l.upn = r.upn OR l.uln = r.uln "
+    "OR l.ni_number = r.ni_number"
+)
+# Fallback when too few records share identifiers: the classic two sessions.
+EM_FALLBACK_RULES: tuple[str, ...] = (
     "l.dob = r.dob",
     "l.given_name = r.given_name AND l.family_name = r.family_name",
 )
+EM_MIN_IDENTIFIER_PAIRS = 100
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "unique_id",

@@ -74,7 +74,7 @@ def _read_postgresql(engine: Engine) -> pa.Table:
         with tempfile.TemporaryFile() as spool:
             cur = raw.cursor()
             copy_sql = f"COPY ({_SELECT}) TO STDOUT WITH (FORMAT csv, HEADER true)"
-            with cur.copy(copy_sql) as copy:  # type: ignore[attr-defined]
+            with cur.copy(copy_sql) as copy:
                 for chunk in copy:
                     spool.write(chunk)
             cur.close()

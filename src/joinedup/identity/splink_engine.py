@@ -47,12 +47,27 @@ def train(
     linker.training.estimate_u_using_random_sampling(
         max_pairs=options.u_max_pairs, seed=options.seed
     )
-    for rule in cmp.EM_BLOCKING_RULES:
+    for rule in em_rules(con, table):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=options.em_max_pairs
         )
     settings = linker.misc.save_model_to_json()
     return settings, report_html(linker, settings)
+
+
+def em_rules(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+    """The identifier-agreement session when the data has enough such pairs, else the
+    fallback sessions."""
+    counts = []
+    for col in ("nhs_number", "upn", "uln", "ni_number"):
+        rows = con.execute(
+            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM {table} "
+            f"WHERE {col} IS NOT NULL GROUP BY {col})"
+        ).fetchall()
+        counts.append(int(rows[0][0]))
+    if sum(counts) >= cmp.EM_MIN_IDENTIFIER_PAIRS:
+        return (cmp.EM_IDENTIFIER_RULE,)
+    return cmp.EM_FALLBACK_RULES
 
 
 def report_html(linker: Any, settings: dict[str, Any]) -> str:
@@ -106,20 +121,29 @@ def predict(
     threshold: float,
     out_table: str = "predictions",
 ) -> Any:
-    """Score every blocked pair at or above `threshold` into `out_table` (unique_id_l <
-    unique_id_r, match_weight, match_probability, gamma_*). Returns the linker, for
-    scoring further pairs with the same model."""
-    linker = _linker(con, table, settings)
+    """Score every blocked pair at or above `threshold` into `out_table` (id_l < id_r,
+    match_weight, match_probability, and mw_<comparison>: each comparison's contribution to
+    the match weight, term-frequency adjustment included). Returns the linker, for scoring
+    further pairs with the same model."""
+    # Per-comparison weights (mw_*) are kept: review items explain themselves with them.
+    linker = _linker(con, table, {**settings, "retain_intermediate_calculation_columns": True})
     df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     con.execute(
         f"CREATE OR REPLACE TABLE {out_table} AS SELECT "
         "least(unique_id_l, unique_id_r) AS id_l, greatest(unique_id_l, unique_id_r) AS id_r, "
         "match_weight, match_probability, "
-        + ", ".join(f"gamma_{c.name}" for c in cmp.COMPARISONS)
+        + ", ".join(_mw_sql(c) for c in cmp.COMPARISONS)
         + f" FROM {df.physical_name}"
     )
     df.drop_table_from_database_and_remove_from_cache()
     return linker
+
+
+def _mw_sql(comparison: cmp.Comparison) -> str:
+    weight = f"mw_{comparison.name}"
+    if any(level.tf_column for level in comparison.levels):
+        weight = f"{weight} + coalesce(mw_tf_adj_{comparison.name}, 0)"
+    return f"({weight})::DOUBLE AS mw_{comparison.name}"
 
 
 def score_within_clusters(
