@@ -178,3 +178,27 @@ def test_pages_carry_a_strict_content_security_policy(page: Any) -> None:
     # GOV.UK Frontend's scripts ran under that policy (the `page` fixture fails on errors).
     expect(page.locator("body")).to_have_class(re.compile("govuk-frontend-supported"))
     expect(page.get_by_role("button", name="Show password")).to_be_visible()
+
+
+def test_htmx_requests_carry_the_csrf_token(
+    page: Any, web_users: dict[str, Any], sign_in_as: Any, page_problems: Any
+) -> None:
+    sign_in_as(page, web_users["two_roles"].username)
+    page.get_by_label("Data owner at Northshire Children's Services").check()
+    page.get_by_role("button", name="Continue").click()
+    page.goto("/choose-role")
+    key = page.locator("input[name=membership][value^=practitioner]").get_attribute("value")
+    post = """(key) => new Promise(resolve => {
+        document.body.addEventListener('htmx:afterRequest',
+            e => resolve(e.detail.xhr.status), {once: true});
+        htmx.ajax('POST', '/choose-role', {values: {membership: key}, swap: 'none'});
+    })"""
+    # Without the body's hx-headers, htmx sends no token and the post is refused.
+    page_problems.allow("403")
+    page.evaluate("() => document.body.removeAttribute('hx-headers')")
+    assert page.evaluate(post, key) == 403
+    # With them (as every page is served), the same request goes through.
+    page.reload()
+    assert page.evaluate(post, key) == 200  # the 303 was followed to the home page
+    page.goto("/")
+    expect(page.get_by_test_id("user-role")).to_have_text("Practitioner")
