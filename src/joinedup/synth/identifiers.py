@@ -1,0 +1,135 @@
+"""Vectorised generation of the identifiers partners hold: NHS number, UPN, ULN, NI number.
+
+All are fictional but valid: NHS numbers come from the 999 test range and pass the modulus 11
+check; UPNs pass `stdnum.gb.upn`; ULNs follow the ULN rule (ten digits, first not 0, digits
+weighted 10..1 sum to 10 mod 11); NI numbers have a valid prefix, six digits and a suffix A-D.
+Each function returns unique values for one run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WEIGHTS_10 = np.arange(10, 1, -1, dtype=np.int64)  # 10..2 for the first nine digits
+
+NHS_TEST_PREFIX = 999
+UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ0123456789"
+# A local authority number stdnum knows (the fictional locality borrows it).
+UPN_LA_NUMBER = 873
+
+# NI number prefixes: first letter not D F I Q U V; second not D F I O Q U V; some pairs unused.
+_NI_FIRST = [c for c in "ABCEGHJKLMNOPRSTWXYZ"]
+_NI_SECOND = [c for c in "ABCEGHJKLMNPRSTWXYZ"]
+_NI_EXCLUDED = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+NI_PREFIXES = np.array(
+    [a + b for a in _NI_FIRST for b in _NI_SECOND if a + b not in _NI_EXCLUDED], dtype=object
+)
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Digit matrix (n, width) of non-negative integers, most significant first."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (values[:, None] // powers[None, :]) % 10
+
+
+def _zfill(values: np.ndarray, width: int) -> np.ndarray:
+    return np.array([str(v).zfill(width) for v in values.tolist()], dtype=object)
+
+
+def nhs_pool_size() -> int:
+    """How many valid NHS numbers the 999 test range holds."""
+    bases = NHS_TEST_PREFIX * 1_000_000 + np.arange(1_000_000, dtype=np.int64)
+    return int((_nhs_check(bases) < 10).sum())
+
+
+def _nhs_check(first_nine: np.ndarray) -> np.ndarray:
+    total = (_digits(first_nine, 9) * WEIGHTS_10).sum(axis=1)
+    check: np.ndarray = (11 - total % 11) % 11
+    return check  # 10 means no valid number
+
+
+def nhs_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Up to `count` distinct valid NHS numbers from the 999 range (fewer if it runs out)."""
+    bases = NHS_TEST_PREFIX * 1_000_000 + rng.permutation(1_000_000).astype(np.int64)
+    check = _nhs_check(bases)
+    ok = check < 10
+    bases, check = bases[ok][:count], check[ok][:count]
+    return _zfill(bases * 10 + check, 10)
+
+
+def uln_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
+    """`count` distinct valid ULNs."""
+    out: list[np.ndarray] = []
+    have = 0
+    seen: set[int] = set()
+    while have < count:
+        need = int((count - have) * 1.15) + 16
+        bases = rng.integers(100_000_000, 1_000_000_000, size=need, dtype=np.int64)
+        bases = np.unique(bases)
+        rng.shuffle(bases)
+        total = (_digits(bases, 9) * WEIGHTS_10).sum(axis=1)
+        check = (10 - total) % 11
+        ok = check < 10
+        values = bases[ok] * 10 + check[ok]
+        fresh = np.array([v for v in values.tolist() if v not in seen], dtype=np.int64)
+        seen.update(fresh.tolist())
+        out.append(fresh)
+        have += len(fresh)
+    return _zfill(np.concatenate(out)[:count], 10)
+
+
+def is_valid_uln(value: str) -> bool:
+    if len(value) != 10 or not value.isdigit() or value[0] == "0":
+        return False
+    return sum(w * int(d) for w, d in zip(range(10, 0, -1), value, strict=True)) % 11 == 10
+
+
+def upn_numbers(issue_year: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One distinct UPN per child, issued in `issue_year` (4-digit years).
+
+    A UPN is check letter + LA number + DfE establishment number + 2-digit issue year + a
+    3-digit serial. Serials run 001-900 per issuing establishment and year; children are spread
+    over establishment numbers 2001, 2002, ... so no (establishment, year, serial) repeats.
+    """
+    n = len(issue_year)
+    if n == 0:
+        return np.array([], dtype=object)
+    order = rng.permutation(n)
+    years = issue_year[order]
+    # rank of each child within its issue year
+    sort = np.argsort(years, kind="stable")
+    sorted_years = years[sort]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_years)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    rank_sorted = np.arange(n) - group_start
+    rank = np.empty(n, dtype=np.int64)
+    rank[sort] = rank_sorted
+    estab = 2001 + rank // 900
+    serial = rank % 900 + 1
+    body = (
+        UPN_LA_NUMBER * 10**9 + estab * 10**5 + (years % 100) * 10**3 + serial
+    )  # 12 digits: LA(3) estab(4) year(2) serial(3)
+    digits = _digits(body, 12)
+    # stdnum: sum(i * alphabet.index(c)) for i from 2, mod 23; a digit d sits at index 23 + d.
+    weights = np.arange(2, 14, dtype=np.int64)
+    check = ((digits + 23) * weights).sum(axis=1) % 23
+    letters = np.array(list(UPN_ALPHABET[:23]), dtype=object)[check]
+    result = np.empty(n, dtype=object)
+    result[order] = [f"{c}{b:012d}" for c, b in zip(letters.tolist(), body.tolist(), strict=True)]
+    return result
+
+
+def ni_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
+    """`count` distinct National Insurance numbers in a valid format, e.g. `JT482913B`."""
+    space = len(NI_PREFIXES) * 1_000_000
+    picks = rng.choice(space, size=count, replace=False)
+    prefix = NI_PREFIXES[picks // 1_000_000]
+    number = picks % 1_000_000
+    suffix = np.array(list("ABCD"), dtype=object)[rng.integers(0, 4, size=count)]
+    return np.array(
+        [
+            f"{p}{n:06d}{s}"
+            for p, n, s in zip(prefix.tolist(), number.tolist(), suffix.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
