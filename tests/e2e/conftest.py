@@ -277,5 +277,11 @@ def check_page() -> Any:
 
 
 @pytest.fixture
+def axe() -> Any:
+    """`axe(page)`: the page's serious and critical axe-core violations, described."""
+    return axe_violations
+
+
+@pytest.fixture
 def take_screenshot() -> Any:
     return screenshot

@@ -202,3 +202,13 @@ def test_htmx_requests_carry_the_csrf_token(
     assert page.evaluate(post, key) == 200  # the 303 was followed to the home page
     page.goto("/")
     expect(page.get_by_test_id("user-role")).to_have_text("Practitioner")
+
+
+def test_accessibility_check_catches_a_real_violation(page: Any, axe: Any) -> None:
+    # The check that guards every page must be able to fail: an unlabelled field and an
+    # image without text are both caught.
+    page.set_content(
+        "<html lang=en><body><main><input type=text><img src=x.png></main></body></html>"
+    )
+    found = " ".join(axe(page))
+    assert "label" in found and "image-alt" in found

@@ -9,15 +9,24 @@ from __future__ import annotations
 import stat
 import time
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from fastapi import APIRouter, Depends, Request
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from joinedup.api import create_app
 from joinedup.config import Settings
+from joinedup.web.auth import WebUser
+from joinedup.web.deps import require_role
+from joinedup.web.routing import WebRoute
 from joinedup.web.session import _SALT, COOKIE_NAME
 from joinedup.web.settings import SECRET_FILE_NAME, WebSettings, resolve_secret
+from joinedup.web.templating import render
+
+# Module level: FastAPI resolves the (postponed) annotations of the test route here.
+OwnerDep = Annotated[WebUser, Depends(require_role("data_owner"))]
 
 
 def _client(engine, var_dir: Path, base_url: str = "http://testserver") -> TestClient:  # type: ignore[no-untyped-def]
@@ -129,3 +138,89 @@ def test_pages_need_a_signed_in_user(engine, tmp_path: Path, target: str) -> Non
         response = client.get(target, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in")
+
+
+PASSWORD = "a long enough password"
+
+
+def _world(engine) -> None:  # type: ignore[no-untyped-def]
+    from joinedup.governance.users import create_user, grant_role
+    from joinedup.store.schema.core import Organisation
+    from joinedup.store.uow import transaction
+
+    # Organisations written straight to the store: only governance's users are under test.
+    with transaction(engine) as session:
+        session.add(Organisation(code="CSC", name="Children's Services"))
+        session.add(Organisation(code="SCH", name="A School"))
+    create_user(engine, "pat", "Pat Practitioner", password=PASSWORD)
+    grant_role(engine, "pat", "SCH", "practitioner")
+    create_user(engine, "dee", "Dee Owner", password=PASSWORD)
+    grant_role(engine, "dee", "CSC", "data_owner")
+
+
+def _app_with_owner_page(engine, var_dir: Path):  # type: ignore[no-untyped-def]
+    app = create_app(engine, Settings(var_dir=var_dir))
+    router = APIRouter(route_class=WebRoute)
+
+    @router.get("/owners-only", name="owners_only")
+    def owners_only(request: Request, user: OwnerDep):  # type: ignore[no-untyped-def]
+        return render(request, "error.html", {"title": "Owners", "message": user.username})
+
+    app.include_router(router)
+    return app
+
+
+def _sign_in(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/sign-in",
+        data={"username": username, "password": password, "csrf_token": _csrf(client)},
+        follow_redirects=False,
+    )
+
+
+def test_page_for_one_role_refuses_the_others(engine, tmp_path: Path) -> None:
+    _world(engine)
+    app = _app_with_owner_page(engine, tmp_path)
+    with TestClient(app) as owner, TestClient(app) as practitioner:
+        assert _sign_in(owner, "dee").status_code == 303
+        assert owner.get("/owners-only").status_code == 200
+        assert _sign_in(practitioner, "pat").status_code == 303
+        refused = practitioner.get("/owners-only")
+    assert refused.status_code == 403
+    assert "This page is for a data owner. You are acting as a practitioner." in refused.text
+
+
+def test_deactivated_user_is_signed_out_at_once(engine, tmp_path: Path) -> None:
+    from joinedup.governance.users import deactivate_user
+
+    _world(engine)
+    with _client(engine, tmp_path) as client:
+        assert _sign_in(client, "dee").headers["location"] == "/"
+        assert "Dee Owner" in client.get("/").text
+        deactivate_user(engine, "dee")
+        home = client.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/sign-in"
+
+
+def test_sign_in_renews_the_csrf_token(engine, tmp_path: Path) -> None:
+    _world(engine)
+    with _client(engine, tmp_path) as client:
+        before = _csrf(client)
+        _sign_in(client, "dee")
+        after = client.get("/choose-role").text
+    assert before not in after
+
+
+def test_failed_sign_ins_are_limited(engine, tmp_path: Path) -> None:
+    from joinedup.web.settings import WebSettings
+
+    _world(engine)
+    app = create_app(engine, Settings(var_dir=tmp_path))
+    app.state.web.settings = WebSettings(sign_in_attempts="2/15minute")
+    with TestClient(app) as client:
+        codes = [_sign_in(client, "pat", "wrong password!!").status_code for _ in range(2)]
+        blocked = _sign_in(client, "pat")  # the right password, too late
+        other = _sign_in(client, "dee")  # another username is not held up
+    assert codes == [422, 422]
+    assert blocked.status_code == 422 and "too many failed attempts" in blocked.text
+    assert other.status_code == 303

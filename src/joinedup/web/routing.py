@@ -140,7 +140,8 @@ class WebRoute(APIRoute):
                 response = _sign_in_redirect(request, exc.to)
             except JoinedupError as exc:
                 response = _error_page(request, exc.http_status, exc.title, exc.message)
-            except RequestValidationError:
+            except RequestValidationError as exc:
+                log.warning("web request invalid", path=request.url.path, errors=exc.errors())
                 response = _error_page(
                     request,
                     400,
