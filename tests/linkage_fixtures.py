@@ -403,3 +403,119 @@ def add_record(engine: Engine, org: str, ds: str, local_id: str, **fields: Any) 
                 )
             ).inserted_primary_key[0]
         )
+
+
+# --- a fixed, hand-set model: integration tests link without training -------------------
+
+_FIXED_MU: dict[str, list[tuple[float, float]]] = {
+    # (m, u) of each non-null level, in the order of joinedup.domain.comparisons.
+    "given_name": [
+        (0.80, 0.01),
+        (0.05, 0.002),
+        (0.06, 0.003),
+        (0.01, 0.001),
+        (0.02, 0.002),
+        (0.03, 0.01),
+        (0.002, 0.0001),
+        (0.028, 0.9719),
+    ],
+    "family_name": [
+        (0.85, 0.01),
+        (0.05, 0.001),
+        (0.05, 0.002),
+        (0.01, 0.002),
+        (0.02, 0.01),
+        (0.002, 0.0001),
+        (0.018, 0.9749),
+    ],
+    "date_of_birth": [(0.90, 0.0003), (0.02, 0.00003), (0.05, 0.002), (0.03, 0.99767)],
+    "postcode_address": [
+        (0.60, 0.0005),
+        (0.05, 0.0005),
+        (0.05, 0.005),
+        (0.05, 0.02),
+        (0.25, 0.974),
+    ],
+    "sex": [(0.97, 0.5), (0.03, 0.5)],
+    "nhs_number": [(0.99, 1e-5), (0.01, 0.99999)],
+    "upn": [(0.99, 1e-5), (0.01, 0.99999)],
+    "uln": [(0.99, 1e-5), (0.01, 0.99999)],
+    "ni_number": [(0.99, 1e-5), (0.01, 0.99999)],
+}
+
+
+def fixed_model_settings(prior: float = 1e-4) -> dict[str, Any]:
+    """joinedup's comparisons with hand-set m and u: predictable scores for tests."""
+    from joinedup.domain.comparisons import splink_settings
+
+    settings = splink_settings(prior)
+    for comp in settings["comparisons"]:
+        params = iter(_FIXED_MU[comp["output_column_name"]])
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = next(params)
+            level["m_probability"], level["u_probability"] = m, u
+    settings["sql_dialect"] = "duckdb"
+    return settings
+
+
+def install_model(engine: Engine, settings: dict[str, Any] | None = None) -> int:
+    """Store `settings` (default: the fixed model) as the next model version."""
+    from sqlalchemy import func
+
+    from joinedup.store.schema.identity import LinkageModel
+
+    with engine.begin() as conn:
+        version = (conn.execute(select(func.max(LinkageModel.version))).scalar() or 0) + 1
+        conn.execute(
+            insert(LinkageModel).values(
+                version=version,
+                records_used=0,
+                settings=settings or fixed_model_settings(),
+                trained_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    return int(version)
+
+
+def write_people(engine: Engine, records: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert hand-written records; each has org, ds, local_id plus core fields.
+    Returns record ids by local_id."""
+    ids = {}
+    for rec in records:
+        rec = dict(rec)
+        org, ds, local_id = rec.pop("org"), rec.pop("ds"), rec.pop("local_id")
+        if isinstance(rec.get("date_of_birth"), str):
+            rec["date_of_birth"] = dt.date.fromisoformat(rec["date_of_birth"])
+        ids[local_id] = add_record(engine, org, ds, local_id, **rec)
+    return ids
+
+
+def ensure_datasets(engine: Engine) -> None:
+    """Create the four partner datasets (with one ingest batch each) if missing."""
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        for org, ds, _ in DATASETS:
+            org_id = conn.execute(select(Organisation.id).where(Organisation.code == org)).scalar()
+            if org_id is None:
+                org_id = conn.execute(
+                    insert(Organisation).values(code=org, name=f"{org} partner", created_at=now)
+                ).inserted_primary_key[0]
+            ds_id = conn.execute(
+                select(Dataset.id).where(Dataset.organisation_id == org_id, Dataset.code == ds)
+            ).scalar()
+            if ds_id is None:
+                ds_id = conn.execute(
+                    insert(Dataset).values(organisation_id=org_id, code=ds, name=ds, created_at=now)
+                ).inserted_primary_key[0]
+                conn.execute(
+                    insert(IngestBatch).values(
+                        dataset_id=ds_id,
+                        file_name=f"{ds}.csv",
+                        content_hash="0" * 64,
+                        snapshot="full",
+                        status="done",
+                        started_at=now,
+                    )
+                )

@@ -422,6 +422,21 @@ def splink_settings(probability_two_random_records_match: float = 1e-6) -> dict[
     }
 
 
+# Pairs that disagree outright on one of these, and share no identifier, are never linked
+# automatically, however well the rest agrees: that is the signature of twins (same date
+# of birth, family name and address) and of a father and son of one name. They go to review.
+HARD_DISAGREEMENTS: tuple[str, ...] = ("given_name", "date_of_birth")
+IDENTIFIER_COMPARISONS: tuple[str, ...] = ("nhs_number", "upn", "uln", "ni_number")
+
+
+def auto_link_allowed(gammas: Mapping[str, int]) -> bool:
+    """False when the pair disagrees outright (gamma 0) on a HARD_DISAGREEMENTS comparison
+    and agrees on no identifier; such a pair is at most a review item."""
+    if any(gammas.get(name, -1) > 0 for name in IDENTIFIER_COMPARISONS):
+        return True
+    return not any(gammas.get(name, -1) == 0 for name in HARD_DISAGREEMENTS)
+
+
 def comparison_vector(left: Features, right: Features) -> dict[str, int]:
     """The gamma value of every comparison for one pair (the Python path)."""
     return {c.name: c.level_of(left, right) for c in COMPARISONS}

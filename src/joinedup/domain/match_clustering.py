@@ -70,12 +70,15 @@ def constrained_merge(
 
     Two groups join only when every pair across them has `score(a, b) >= guard` and no
     cannot-link pair separates them. Must-link pairs are merged first (cannot-link still
-    blocks them: a contradiction is reported as a conflict, not resolved silently).
+    blocks them: a contradiction is reported as a conflict, not resolved silently). A record
+    a person has must-linked is vouched for: its pairs are exempt from the score check (the
+    person saw it differs), though cannot-links still hold.
     """
     members: dict[int, list[int]] = {n: [n] for n in nodes}
     group_of: dict[int, int] = {n: n for n in members}
     cannot = {_pair(a, b) for a, b in cannot_link}
     must = {_pair(a, b) for a, b in must_link}
+    vouched = {x for pair in must for x in pair}
     result = GuardResult(groups=[])
 
     def blocked(ga: int, gb: int, check_scores: bool) -> bool:
@@ -84,7 +87,7 @@ def constrained_merge(
                 p = _pair(x, y)
                 if p in cannot:
                     return True
-                if check_scores and p not in must and score(x, y) < guard:
+                if check_scores and x not in vouched and y not in vouched and score(x, y) < guard:
                     return True
         return False
 

@@ -46,7 +46,12 @@ def _fetch_arrays(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndar
     return {name: table.column(name).to_numpy() for name in table.column_names}
 
 
-def cluster(con: duckdb.DuckDBPyConnection, linker: Any, thresholds: Thresholds) -> ClusterOutcome:
+def cluster(
+    con: duckdb.DuckDBPyConnection,
+    linker: Any,
+    settings: dict[str, Any],
+    thresholds: Thresholds,
+) -> ClusterOutcome:
     """Cluster `features` records using `predictions` and `constraints(id_l, id_r, kind)`."""
     out = ClusterOutcome()
     con.execute(
@@ -61,7 +66,7 @@ def cluster(con: duckdb.DuckDBPyConnection, linker: Any, thresholds: Thresholds)
         f"""
         CREATE OR REPLACE TABLE auto_edges AS
         SELECT p.id_l, p.id_r, p.match_probability AS p FROM predictions p
-        WHERE p.match_probability >= {thresholds.upper}
+        WHERE p.match_probability >= {thresholds.upper} AND p.auto_ok
           AND NOT EXISTS (SELECT 1 FROM constraints c
                           WHERE c.id_l = p.id_l AND c.id_r = p.id_r AND c.kind = 'cannot_link')
         UNION ALL
@@ -98,10 +103,13 @@ def cluster(con: duckdb.DuckDBPyConnection, linker: Any, thresholds: Thresholds)
     )
     con.execute("CREATE OR REPLACE TABLE within_scores (id_l BIGINT, id_r BIGINT, p DOUBLE)")
     if out.components_checked:
-        score_within_clusters(con, linker, "big", "within_raw")
+        score_within_clusters(con, linker, settings, "big", "within_raw")
         con.execute(
             "CREATE OR REPLACE TABLE within_scores AS "
-            "SELECT id_l, id_r, match_probability AS p FROM within_raw"
+            # A pair that may never be linked automatically (twins' signature) counts as
+            # scoring nothing: a cluster holding it is cut.
+            "SELECT id_l, id_r, CASE WHEN auto_ok THEN match_probability ELSE 0.0 END AS p "
+            "FROM within_raw"
         )
     con.execute(
         f"""
@@ -110,7 +118,8 @@ def cluster(con: duckdb.DuckDBPyConnection, linker: Any, thresholds: Thresholds)
         JOIN comp a ON a.unique_id = w.id_l
         WHERE w.p < {thresholds.guard}
           AND NOT EXISTS (SELECT 1 FROM constraints c
-                          WHERE c.id_l = w.id_l AND c.id_r = w.id_r AND c.kind = 'must_link')
+                          WHERE c.kind = 'must_link'
+                            AND (c.id_l IN (w.id_l, w.id_r) OR c.id_r IN (w.id_l, w.id_r)))
         UNION
         SELECT a.comp FROM constraints c
         JOIN comp a ON a.unique_id = c.id_l JOIN comp b ON b.unique_id = c.id_r

@@ -8,6 +8,7 @@ DuckDB tables and settings dictionaries. Splink 5 API: tables are registered wit
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,15 +129,34 @@ def predict(
     # Per-comparison weights (mw_*) are kept: review items explain themselves with them.
     linker = _linker(con, table, {**settings, "retain_intermediate_calculation_columns": True})
     df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    con.execute(
-        f"CREATE OR REPLACE TABLE {out_table} AS SELECT "
-        "least(unique_id_l, unique_id_r) AS id_l, greatest(unique_id_l, unique_id_r) AS id_r, "
-        "match_weight, match_probability, "
-        + ", ".join(_mw_sql(c) for c in cmp.COMPARISONS)
-        + f" FROM {df.physical_name}"
-    )
-    df.drop_table_from_database_and_remove_from_cache()
+    _keep_scores(con, df, settings, out_table)
     return linker
+
+
+def _level_weights(settings: dict[str, Any]) -> dict[str, list[float]]:
+    """log2(m/u) of each non-null level, in order, per comparison (else level last)."""
+    out: dict[str, list[float]] = {}
+    for comp in settings["comparisons"]:
+        weights = []
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weights.append(math.log2(m / u) if m and u else 0.0)
+        out[comp["output_column_name"]] = weights
+    return out
+
+
+def auto_ok_sql(settings: dict[str, Any]) -> str:
+    """SQL over a predictions row: the pair may be linked automatically
+    (`comparisons.auto_link_allowed`, evaluated on the per-comparison weights: the 'else'
+    level has no term-frequency adjustment, so its weight is exact)."""
+    weights = _level_weights(settings)
+    ident = " OR ".join(f"mw_{name} > 0" for name in cmp.IDENTIFIER_COMPARISONS)
+    hard = " OR ".join(
+        f"abs(mw_{name} - ({weights[name][-1]!r})) < 1e-9" for name in cmp.HARD_DISAGREEMENTS
+    )
+    return f"(({ident}) OR NOT ({hard}))"
 
 
 def _mw_sql(comparison: cmp.Comparison) -> str:
@@ -149,6 +169,7 @@ def _mw_sql(comparison: cmp.Comparison) -> str:
 def score_within_clusters(
     con: duckdb.DuckDBPyConnection,
     linker: Any,
+    settings: dict[str, Any],
     clusters_table: str,
     out_table: str,
 ) -> None:
@@ -157,9 +178,18 @@ def score_within_clusters(
     sdf = linker._db_api.register(clusters_table)
     # Splink keeps this helper private; it is the one that scores all within-cluster pairs.
     df = linker.inference._score_missing_cluster_edges(sdf)
+    _keep_scores(con, df, settings, out_table)
+
+
+def _keep_scores(
+    con: duckdb.DuckDBPyConnection, df: Any, settings: dict[str, Any], out_table: str
+) -> None:
+    """Copy Splink's scored pairs into `out_table` in joinedup's shape, then drop Splink's."""
     con.execute(
-        f"CREATE OR REPLACE TABLE {out_table} AS SELECT "
-        "least(unique_id_l, unique_id_r) AS id_l, greatest(unique_id_l, unique_id_r) AS id_r, "
-        f"match_weight, match_probability FROM {df.physical_name}"
+        f"CREATE OR REPLACE TABLE {out_table} AS SELECT *, {auto_ok_sql(settings)} AS auto_ok "
+        "FROM (SELECT least(unique_id_l, unique_id_r) AS id_l, "
+        "greatest(unique_id_l, unique_id_r) AS id_r, match_weight, match_probability, "
+        + ", ".join(_mw_sql(c) for c in cmp.COMPARISONS)
+        + f" FROM {df.physical_name})"
     )
     df.drop_table_from_database_and_remove_from_cache()
