@@ -93,7 +93,12 @@ def build_world(engine: Engine) -> World:
     world = World(engine)
     with UnitOfWork(engine) as uow:
         s = uow.session
-        for code, ds_code in [("CSC", "cases"), ("SCH", "roll"), ("NHS", "caseload"), ("EMP", "clients")]:
+        for code, ds_code in [
+            ("CSC", "cases"),
+            ("SCH", "roll"),
+            ("NHS", "caseload"),
+            ("EMP", "clients"),
+        ]:
             org = add_org(s, code)
             world.orgs[code] = org.id
             world.datasets[code] = add_dataset(s, org, ds_code).id

@@ -134,7 +134,14 @@ def test_bad_terms_are_refused(engine, change, message) -> None:
     build_world(engine)
     from dataclasses import fields, replace
 
-    merged = replace(SAFE, **{f.name: getattr(change, f.name) for f in fields(change) if getattr(change, f.name) is not None})
+    merged = replace(
+        SAFE,
+        **{
+            f.name: getattr(change, f.name)
+            for f in fields(change)
+            if getattr(change, f.name) is not None
+        },
+    )
     with pytest.raises(InvalidInput, match=message):
         create_agreement(engine, "BAD", "CSC", merged, actor="csc_owner")
     assert list_agreements(engine) == []
@@ -143,7 +150,9 @@ def test_bad_terms_are_refused(engine, change, message) -> None:
 def test_only_one_draft_at_a_time(engine) -> None:
     build_world(engine)
     create_agreement(engine, "DSA-SAFE", "CSC", SAFE, actor="csc_owner")
-    revise_agreement(engine, "DSA-SAFE", AgreementChange(title="Safeguarding v2"), actor="csc_owner")
+    revise_agreement(
+        engine, "DSA-SAFE", AgreementChange(title="Safeguarding v2"), actor="csc_owner"
+    )
     history = agreement_history(engine, "DSA-SAFE")
     assert [v.status for v in history] == ["superseded", "draft"]
     approve_agreement(engine, "DSA-SAFE", actor="csc_owner")
