@@ -342,8 +342,12 @@ def apply_errors(
     rec.given_name[rows], rec.family_name[rows] = f, g
 
     # dates of birth
-    _, month, day = _ymd(pop.date_of_birth[person])
-    rows = draw(rates.dob_transposed, (day <= 12) & (day != month), "dob_transposed")
+    true_dob = pop.date_of_birth[person]
+    _, month, day = _ymd(true_dob)
+    can_swap = (day <= 12) & (day != month)
+    # a swap that would put the birth after the extract date is not a plausible slip
+    can_swap &= transpose_dob(true_dob) <= np.datetime64(EXTRACT_DATE.isoformat(), "D")
+    rows = draw(rates.dob_transposed, can_swap, "dob_transposed")
     before = rec.date_of_birth[rows].copy()
     after = transpose_dob(before)
     log.add(rows, "date_of_birth", "dob_transposed", before, after)

@@ -176,7 +176,11 @@ def build_population(
     grand = role == GRANDPARENT
     age[grand] = np.clip(age[head[grand]] + rng.integers(20, 37, size=int(grand.sum())), 0, 100)
     child = role == CHILD
-    max_child_age = np.clip(age[head[child]] - 17, 0, 22)
+    youngest_parent = age[head].copy()
+    partner_age = np.full(n_households, 200, dtype=np.int64)
+    partner_age[household[partner]] = age[partner]
+    youngest_parent = np.minimum(youngest_parent, partner_age[household])
+    max_child_age = np.clip(youngest_parent[child] - 17, 0, 22)
     age[child] = (u[child] * (max_child_age + 1)).astype(np.int64)
     age = np.clip(age, 0, 100)
 
@@ -299,6 +303,9 @@ def build_population(
     if len(juniors) == 0 and len(firsts) > 0:
         juniors = firsts[:1]
     given[juniors] = given[kid_father[juniors]]
+
+    # a taker whose partner had the same birth name did not change name
+    previous[previous == family] = ""
 
     # --- addresses and moves -------------------------------------------------------------
     p_postcode = geo.weight / geo.weight.sum()

@@ -27,7 +27,7 @@ RATE_HELP: dict[str, str] = {
     "family_name_change": "the former family name, or former and current hyphenated, instead "
     "of the current one; per record of a person whose family name changed (marriage)",
     "dob_transposed": "day and month of the date of birth swapped; per record whose day is 12 "
-    "or less and differs from the month",
+    "or less and differs from the month (and whose swapped date is not in the future)",
     "dob_typo": "a mistyped date of birth (a day, month or year digit off); per record",
     "missing": "a value left blank; per record and field, for each of date of birth, sex, "
     "postcode and the partner's main identifier",
