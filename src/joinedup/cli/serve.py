@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from joinedup.cli.common import console, state
+from joinedup.config import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -23,8 +24,11 @@ def serve_command(
 
     st = state(ctx)
     st.engine()  # migrate once here, before workers start, and fail early if unreachable
-    # Workers are separate processes: they read the store URL from the environment.
+    # The app is imported by uvicorn (in this process for one worker, in new processes for
+    # several): hand the chosen store over through the environment and forget settings read
+    # before `--database-url` was known.
     os.environ["JOINEDUP_DATABASE_URL"] = st.database_url
+    get_settings.cache_clear()
     console.print(f"joinedup serving on http://{host}:{port} (store: {st.database_url})")
     uvicorn.run(
         "joinedup.api.asgi:app",
