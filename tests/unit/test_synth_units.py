@@ -96,3 +96,10 @@ def test_shipped_geography_is_the_documented_build() -> None:
     rows = build_rows()
     assert len(rows) > 1500
     assert all(POSTCODE.match(r["postcode"]) for r in rows)
+
+
+def test_docs_list_every_rate_with_its_default() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "synthetic-data.md"
+    text = docs.read_text(encoding="utf-8")
+    for name, value in ErrorRates().to_dict().items():
+        assert f"| `{name}` | {value:g} |" in text, name
