@@ -53,3 +53,13 @@ def test_bad_arguments_are_invalid_input(tmp_path: Path, persons: object, seed: 
     with pytest.raises(InvalidInput):
         generate(persons, seed, tmp_path)  # type: ignore[arg-type]
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("persons", [1, 3, 10])
+def test_tiny_partnerships_still_write_every_file(tmp_path: Path, persons: int) -> None:
+    manifest = generate(persons, 0, tmp_path)
+    assert len(manifest["extracts"]) == 6
+    for item in manifest["extracts"]:
+        assert (tmp_path / item["file"]).exists() and (tmp_path / item["mapping"]).exists()
+    with (tmp_path / "truth.csv").open(encoding="utf-8") as handle:
+        assert len(list(csv.reader(handle))) == 1 + sum(i["rows"] for i in manifest["extracts"])

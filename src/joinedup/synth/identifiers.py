@@ -59,7 +59,7 @@ def nhs_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
 
 def uln_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
     """`count` distinct valid ULNs."""
-    out: list[np.ndarray] = []
+    out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     have = 0
     seen: set[int] = set()
     while have < count:
