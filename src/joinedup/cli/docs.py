@@ -36,7 +36,10 @@ def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
 
 def _param_line(param: Any) -> str:
     if param.param_type_name == "argument":
-        return f"- `{param.human_readable_name}` (argument{', required' if param.required else ''})"
+        name = (getattr(param, "metavar", None) or param.name or "").upper()
+        text = (getattr(param, "help", None) or "").strip()
+        required = ", required" if param.required else ""
+        return f"- `{name}` (argument{required}){': ' + text if text else ''}"
     names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
     text = (param.help or "").strip()
     default = ""
