@@ -87,6 +87,22 @@ RECORDS = [
         postcode="B1 1AA",
         ni_number="JB654321A",
     ),
+    dict(
+        given_name="Yun",
+        family_name="Sun-Gao",
+        date_of_birth="2019-07-30",
+        postcode="L1 8JQ",
+        address_line_1="14 High Street",
+    ),
+    dict(
+        given_name="Yyn",
+        family_name="Gao",
+        date_of_birth="2020-07-30",
+        postcode="L1 8JQ",
+        address_line_1="12 High Street",
+    ),
+    dict(given_name="Cook", family_name="Laruen", date_of_birth="2009-04-08"),
+    dict(given_name="Lauren", family_name="Cook", date_of_birth="2009-04-08"),
 ]
 
 
@@ -103,7 +119,10 @@ def test_nicknames_are_equivalent_without_chaining() -> None:
     assert table.equivalent("Al", "Sandy")
     assert not table.equivalent("Albert", "Sandra")
     assert not table.equivalent("William", "Robert")
-    assert table.key("Bill") == "WILLIAM" and table.key("William") == "WILLIAM"
+    assert table.key("Bill") == table.key("William") == table.key("liam")
+    assert table.key("Ellie") == table.key("Eleanor")  # Ellie is formal and a nickname
+    assert table.key("Robert") != table.key("William")
+    assert table.key("Zebedee") == "ZEBEDEE"
 
 
 def test_nickname_parser_rejects_bad_rows() -> None:
@@ -197,6 +216,34 @@ def test_levels_found_for_known_pairs() -> None:
     assert cmp.GIVEN_NAME.levels[len(cmp.GIVEN_NAME.levels) - 1 - g4["given_name"]].label == (
         "given and family names swapped"
     )
+
+
+def _label(comparison: cmp.Comparison, gamma: int) -> str:
+    return comparison.levels[len(comparison.levels) - 1 - gamma].label
+
+
+def test_typos_double_barrels_near_dates_and_neighbours() -> None:
+    nick = nickname_table()
+    f = [prepare_record(_core(i, r), nick) for i, r in enumerate(RECORDS, start=1)]
+    yun, yyn, laruen, lauren = f[12], f[13], f[14], f[15]
+    g = cmp.comparison_vector(yun, yyn)
+    assert _label(cmp.GIVEN_NAME, g["given_name"]) == "one character different"
+    assert _label(cmp.FAMILY_NAME, g["family_name"]) == "a current or previous name shared"
+    assert _label(cmp.DATE_OF_BIRTH, g["date_of_birth"]) == "two of day, month and year agree"
+    # 12 and 14 High Street: alike as strings, different houses.
+    assert _label(cmp.POSTCODE_ADDRESS, g["postcode_address"]) == "same postcode"
+    assert _label(cmp.POSTCODE_ADDRESS, cmp.comparison_vector(f[0], f[1])["postcode_address"]) == (
+        "same address"
+    )
+    g2 = cmp.comparison_vector(laruen, lauren)
+    assert _label(cmp.GIVEN_NAME, g2["given_name"]) == "given and family names swapped"
+    assert laruen["names_ph"] == lauren["names_ph"]
+
+
+def test_m_floor_keeps_disagreement_finite() -> None:
+    settings = {"comparisons": [{"comparison_levels": [{"m_probability": 1e-13}, {}]}]}
+    cmp.apply_m_floor(settings)
+    assert settings["comparisons"][0]["comparison_levels"][0]["m_probability"] == cmp.M_FLOOR
 
 
 def test_a_different_valid_identifier_blocks_nothing_but_counts_against() -> None:

@@ -136,12 +136,55 @@ def _overlap(col: str) -> Predicate:
     return test
 
 
+SWAP_JW = 0.88
+
+
+def _near(x: Any, y: Any) -> bool:
+    if x is None or y is None:
+        return False
+    return bool(x == y or jellyfish.jaro_winkler_similarity(x, y) >= SWAP_JW)
+
+
+def _swapped(a: Features, b: Features) -> bool:
+    """Given and family names swapped, allowing a typo in either."""
+    return _near(a.get("given_name"), b.get("family_name")) and _near(
+        a.get("family_name"), b.get("given_name")
+    )
+
+
+_SWAPPED_SQL = (
+    f"(given_name_l = family_name_r OR jaro_winkler_similarity(given_name_l, family_name_r) >= {SWAP_JW}) "
+    f"AND (family_name_l = given_name_r OR jaro_winkler_similarity(family_name_l, given_name_r) >= {SWAP_JW})"
+)
+
+
+def _one_edit(col: str) -> Predicate:
+    def test(a: Features, b: Features) -> bool:
+        x, y = _v(a, col), _v(b, col)
+        if x is None or y is None:
+            return False
+        return bool(jellyfish.damerau_levenshtein_distance(x, y) <= 1)
+
+    return test
+
+
+def _dob_two_of_three(a: Features, b: Features) -> bool:
+    if a.get("dob") is None or b.get("dob") is None:
+        return False
+    same = (a["dob_y"] == b["dob_y"]) + (a["dob_m"] == b["dob_m"]) + (a["dob_d"] == b["dob_d"])
+    return bool(same >= 2)
+
+
+def _same_address(a: Features, b: Features) -> bool:
+    return (
+        _eq("postcode")(a, b)
+        and a.get("address_number") == b.get("address_number")
+        and _jw("address", ADDRESS_JW)(a, b)
+    )
+
+
 def _always(_a: Features, _b: Features) -> bool:
     return True
-
-
-def _both(*tests: Predicate) -> Predicate:
-    return lambda a, b: all(t(a, b) for t in tests)
 
 
 def _dob_transposed(a: Features, b: Features) -> bool:
@@ -225,9 +268,16 @@ GIVEN_NAME = Comparison(
             _jw("given_name", JW_LOW),
         ),
         Level(
+            "one character different",
+            "damerau_levenshtein(given_name_l, given_name_r) <= 1",
+            _one_edit("given_name"),
+            m=0.005,
+            u=0.001,
+        ),
+        Level(
             "given and family names swapped",
-            "given_name_l = family_name_r AND family_name_l = given_name_r",
-            _both(_eq("given_name", "family_name"), _eq("family_name", "given_name")),
+            _SWAPPED_SQL,
+            _swapped,
             m=0.002,
             u=1e-4,
         ),
@@ -264,8 +314,8 @@ FAMILY_NAME = Comparison(
         ),
         Level(
             "given and family names swapped",
-            "given_name_l = family_name_r AND family_name_l = given_name_r",
-            _both(_eq("given_name", "family_name"), _eq("family_name", "given_name")),
+            _SWAPPED_SQL,
+            _swapped,
             m=0.002,
             u=1e-4,
         ),
@@ -289,6 +339,13 @@ DATE_OF_BIRTH = Comparison(
             "damerau_levenshtein(dob_str_l, dob_str_r) <= 1",
             _dob_one_off,
         ),
+        Level(
+            "two of day, month and year agree",
+            "(dob_y_l = dob_y_r)::INT + (dob_m_l = dob_m_r)::INT + (dob_d_l = dob_d_r)::INT >= 2",
+            _dob_two_of_three,
+            m=0.01,
+            u=0.03,
+        ),
         Level("different", "ELSE", _always),
     ),
 )
@@ -305,8 +362,9 @@ POSTCODE_ADDRESS = Comparison(
         ),
         Level(
             "same address",
-            f"postcode_l = postcode_r AND jaro_winkler_similarity(address_l, address_r) >= {ADDRESS_JW}",
-            _both(_eq("postcode"), _jw("address", ADDRESS_JW)),
+            "postcode_l = postcode_r AND address_number_l IS NOT DISTINCT FROM address_number_r "
+            f"AND jaro_winkler_similarity(address_l, address_r) >= {ADDRESS_JW}",
+            _same_address,
         ),
         Level("same postcode", "postcode_l = postcode_r", _eq("postcode"), m=0.05, u=0.0005),
         Level("same sector", "postcode_sector_l = postcode_sector_r", _eq("postcode_sector")),
@@ -353,6 +411,8 @@ PREDICTION_BLOCKING_RULES: tuple[str, ...] = (
     "l.family_ph = r.family_ph AND l.given_key = r.given_key AND l.dob_y = r.dob_y",
     "l.family_ph = r.family_ph AND l.given_key = r.given_key AND l.dob_m = r.dob_m AND l.dob_d = r.dob_d",
     "l.postcode = r.postcode AND l.dob = r.dob",
+    "l.postcode = r.postcode AND l.family_ph = r.family_ph",
+    "l.dob = r.dob AND l.names_ph = r.names_ph",
 )
 
 # Pairs these rules find are almost surely the same person: their count sets the prior.
@@ -365,20 +425,17 @@ DETERMINISTIC_RULES: tuple[str, ...] = (
 )
 DETERMINISTIC_RECALL = 0.8
 
-# Expectation maximisation: m is estimated on pairs that share a valid identifier. Those
-# are almost all true matches, so EM sees how names, dates and addresses really vary for one
-# person; blocking on date of birth instead would let twins and siblings (same date, family
-# name and address) teach the model that a different given name is normal for one person.
-EM_IDENTIFIER_RULE = (
-    "l.nhs_number = r.nhs_number OR l.upn = r.upn OR l.uln = r.uln "
-    "OR l.ni_number = r.ni_number"
-)
-# Fallback when too few records share identifiers: the classic two sessions.
-EM_FALLBACK_RULES: tuple[str, ...] = (
-    "l.dob = r.dob",
+# Expectation maximisation, two sessions; Splink trains in each only the comparisons whose
+# columns its rule does not use. The first (same birth year and postcode district) trains
+# names and sex, the second (same given and family name) dates of birth and addresses.
+# Not date of birth alone: twins and siblings (same date, family name and address) would
+# then dominate the "matches" EM sees and teach it that a different given name is normal
+# for one person. Plain equality rules only: an OR rule cannot use a hash join and turns
+# into a scan of every pair.
+EM_BLOCKING_RULES: tuple[str, ...] = (
+    "l.dob_y = r.dob_y AND l.postcode_district = r.postcode_district",
     "l.given_name = r.given_name AND l.family_name = r.family_name",
 )
-EM_MIN_IDENTIFIER_PAIRS = 100
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "unique_id",
@@ -400,6 +457,8 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "postcode_sector",
     "postcode_district",
     "address",
+    "address_number",
+    "names_ph",
     "nhs_number",
     "upn",
     "uln",
@@ -435,6 +494,22 @@ def auto_link_allowed(gammas: Mapping[str, int]) -> bool:
     if any(gammas.get(name, -1) > 0 for name in IDENTIFIER_COMPARISONS):
         return True
     return not any(gammas.get(name, -1) == 0 for name in HARD_DISAGREEMENTS)
+
+
+# EM can drive a level's m to almost nothing (no true pair in the training sample showed a
+# different sex, say), which would make one keying error veto a link outright (-40 bits).
+# A floor keeps every disagreement strong but finite evidence.
+M_FLOOR = 0.001
+
+
+def apply_m_floor(settings: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """Raise every trained m below `floor` to `floor` (in place; returns `settings`)."""
+    for comp in settings["comparisons"]:
+        for level in comp["comparison_levels"]:
+            m = level.get("m_probability")
+            if m is not None and m < floor:
+                level["m_probability"] = floor
+    return settings
 
 
 def comparison_vector(left: Features, right: Features) -> dict[str, int]:

@@ -70,26 +70,46 @@ def middle_features(raw: str | None) -> dict[str, Any]:
     return {"middle_first": normalise_name(_SPACES.split(raw.strip())[0])}
 
 
+_NAME_PARTS = re.compile(r"[\s\-]+")
+
+
+def _name_parts(raw: str) -> set[str]:
+    """A name and, for double-barrelled or multi-word names, each part of it."""
+    whole = normalise_name(raw)
+    parts = {normalise_name(p) for p in _NAME_PARTS.split(raw.strip())}
+    return {n for n in parts | {whole} if n}
+
+
 def family_features(raw: str | None) -> dict[str, Any]:
-    """family_name and its phonetic code family_ph."""
+    """family_name, its phonetic code family_ph, and family_parts: the name and each part
+    of a double-barrelled name (Clark-Stanley is also Clark and Stanley)."""
     name = normalise_name(raw)
-    return {"family_name": name, "family_ph": phonetic(name)}
+    parts = sorted(_name_parts(raw)) if raw and name else []
+    return {"family_name": name, "family_ph": phonetic(name), "family_parts": parts}
 
 
 def previous_names(raw: str | None) -> list[str]:
-    """Previous family names, normalised, from a list separated by ; , | or /."""
+    """Previous family names (and their parts), normalised, separated by ; , | or /."""
     if raw is None:
         return []
-    names = (normalise_name(part) for part in _PREVIOUS_SEPARATORS.split(raw))
-    return sorted({n for n in names if n})
-
-
-def family_all(family_name: str | None, previous: list[str]) -> list[str]:
-    """Current and previous family names together (maiden names, step-family names)."""
-    names = set(previous)
-    if family_name:
-        names.add(family_name)
+    names: set[str] = set()
+    for part in _PREVIOUS_SEPARATORS.split(raw):
+        if part.strip():
+            names |= _name_parts(part)
     return sorted(names)
+
+
+def family_all(family_parts: list[str], previous: list[str]) -> list[str]:
+    """Current and previous family names and their parts together (maiden names,
+    step-family names, one half of a double-barrelled name)."""
+    return sorted(set(previous) | set(family_parts))
+
+
+def names_ph(given_ph: str | None, family_ph: str | None) -> str | None:
+    """Both phonetic codes in sorted order: the same for swapped given and family names."""
+    if not given_ph or not family_ph:
+        return None
+    return "|".join(sorted((given_ph, family_ph)))
 
 
 def postcode_features(raw: str | None) -> dict[str, Any]:
@@ -102,12 +122,18 @@ def postcode_features(raw: str | None) -> dict[str, Any]:
     return {"postcode": pc, "postcode_sector": pc[:-2], "postcode_district": pc[:-3]}
 
 
+_HAS_DIGIT = re.compile(r"\d")
+
+
 def address_features(raw: str | None) -> dict[str, Any]:
-    """address: the first address line, upper-case letters, digits and single spaces."""
+    """address: the first address line, upper-case letters, digits and single spaces;
+    address_number: its tokens holding digits (house and flat numbers), which must agree for
+    two lines to be the same address (12 and 14 High Street are alike as strings)."""
     if raw is None:
-        return {"address": None}
+        return {"address": None, "address_number": None}
     out = _SPACES.sub(" ", _NOT_ALNUM.sub(" ", _ascii_upper(raw))).strip()
-    return {"address": out or None}
+    numbers = " ".join(t for t in out.split(" ") if _HAS_DIGIT.search(t))
+    return {"address": out or None, "address_number": numbers or None}
 
 
 def sex_feature(raw: str | None) -> str | None:
@@ -143,8 +169,9 @@ def prepare_record(record: Mapping[str, Any], nicknames: NicknameTable) -> dict[
     out.update(middle_features(record.get("middle_names")))
     out.update(family_features(record.get("family_name")))
     out["family_all"] = family_all(
-        out["family_name"], previous_names(record.get("previous_family_names"))
+        out.pop("family_parts"), previous_names(record.get("previous_family_names"))
     )
+    out["names_ph"] = names_ph(out["given_ph"], out["family_ph"])
     dob = record.get("date_of_birth")
     if isinstance(dob, str):
         dob = dt.date.fromisoformat(dob)

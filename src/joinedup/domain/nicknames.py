@@ -22,6 +22,9 @@ class NicknameTable:
     """Formal names by (normalised) name: a formal name maps to itself plus nothing else."""
 
     formal_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Blocking key per name: the smallest name in its connected group of the nickname
+    # graph. Chaining is harmless here (it only makes blocks a little larger).
+    group_keys: Mapping[str, str] = field(default_factory=dict)
 
     def formals(self, name: str) -> frozenset[str]:
         """The formal names `name` may stand for, always including `name` itself."""
@@ -29,16 +32,10 @@ class NicknameTable:
         return self.formal_names.get(key, frozenset()) | {key}
 
     def key(self, name: str) -> str:
-        """One representative formal name, for blocking: Bill -> WILLIAM, William -> WILLIAM.
-
-        A name that is itself a formal name is its own key; a nickname takes the
-        alphabetically first of its formal names, so the key is deterministic.
-        """
+        """A blocking key shared by every equivalent name: Bill, Will, Liam and William
+        get the same key; a name outside the table is its own key."""
         normalised = _key(name)
-        formals = self.formal_names.get(normalised)
-        if not formals or normalised in formals:
-            return normalised
-        return min(formals)
+        return self.group_keys.get(normalised, normalised)
 
     def equivalent(self, a: str, b: str) -> bool:
         """True when `a` and `b` share a formal name (or are the same name)."""
@@ -67,4 +64,20 @@ def parse_nickname_table(lines: Iterable[str]) -> NicknameTable:
         formal_names.setdefault(nick, set()).add(formal)
         # A formal name is its own formal name, so Alexander ~ Al via {ALEXANDER}.
         formal_names.setdefault(formal, set()).add(formal)
-    return NicknameTable({k: frozenset(v) for k, v in formal_names.items()})
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for nick, formals in formal_names.items():
+        for formal in formals:
+            a, b = find(nick), find(formal)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return NicknameTable(
+        {k: frozenset(v) for k, v in formal_names.items()},
+        {name: find(name) for name in formal_names},
+    )

@@ -76,7 +76,7 @@ def build_features(
         "family_name",
         "lk_family",
         mf.family_features,
-        {"family_name": text, "family_ph": text},
+        {"family_name": text, "family_ph": text, "family_parts": lst},
     )
     _lookup(
         con,
@@ -92,7 +92,13 @@ def build_features(
         mf.postcode_features,
         {"postcode": text, "postcode_sector": text, "postcode_district": text},
     )
-    _lookup(con, "address_line_1", "lk_address", mf.address_features, {"address": text})
+    _lookup(
+        con,
+        "address_line_1",
+        "lk_address",
+        mf.address_features,
+        {"address": text, "address_number": text},
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {FEATURES_TABLE} AS
@@ -106,9 +112,11 @@ def build_features(
             m.middle_first,
             f.family_name, f.family_ph,
             list_sort(list_distinct(list_concat(
-                coalesce(p.previous, []::VARCHAR[]),
-                CASE WHEN f.family_name IS NULL THEN []::VARCHAR[] ELSE [f.family_name] END
+                coalesce(p.previous, []::VARCHAR[]), coalesce(f.family_parts, []::VARCHAR[])
             ))) AS family_all,
+            CASE WHEN g.given_ph IS NOT NULL AND f.family_ph IS NOT NULL
+                 THEN least(g.given_ph, f.family_ph) || '|' || greatest(g.given_ph, f.family_ph)
+            END AS names_ph,
             r.dob_date AS dob,
             strftime(r.dob_date, '%Y%m%d') AS dob_str,
             year(r.dob_date)::BIGINT AS dob_y,
@@ -116,7 +124,7 @@ def build_features(
             day(r.dob_date)::BIGINT AS dob_d,
             CASE WHEN r.sex IN ('male', 'female') THEN r.sex END AS sex,
             pc.postcode, pc.postcode_sector, pc.postcode_district,
-            a.address,
+            a.address, a.address_number,
             {_ident_sql("nhs_number")},
             {_ident_sql("upn")},
             {_ident_sql("uln")},

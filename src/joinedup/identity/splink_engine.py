@@ -48,27 +48,13 @@ def train(
     linker.training.estimate_u_using_random_sampling(
         max_pairs=options.u_max_pairs, seed=options.seed
     )
-    for rule in em_rules(con, table):
+    for rule in cmp.EM_BLOCKING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=options.em_max_pairs
         )
-    settings = linker.misc.save_model_to_json()
-    return settings, report_html(linker, settings)
-
-
-def em_rules(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
-    """The identifier-agreement session when the data has enough such pairs, else the
-    fallback sessions."""
-    counts = []
-    for col in ("nhs_number", "upn", "uln", "ni_number"):
-        rows = con.execute(
-            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM {table} "
-            f"WHERE {col} IS NOT NULL GROUP BY {col})"
-        ).fetchall()
-        counts.append(int(rows[0][0]))
-    if sum(counts) >= cmp.EM_MIN_IDENTIFIER_PAIRS:
-        return (cmp.EM_IDENTIFIER_RULE,)
-    return cmp.EM_FALLBACK_RULES
+    settings = cmp.apply_m_floor(linker.misc.save_model_to_json())
+    # Reload so the report's charts show the parameters actually stored.
+    return settings, report_html(_linker(con, table, settings), settings)
 
 
 def report_html(linker: Any, settings: dict[str, Any]) -> str:
