@@ -5,13 +5,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from joinedup import __version__
 from joinedup.api.middleware import RateLimitMiddleware, RequestIdMiddleware
-from joinedup.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from joinedup.api.problems import (
+    PROBLEM_RESPONSES,
+    install_problem_handlers,
+    problems_as_problem_json,
+)
 from joinedup.config import Settings, get_settings
 from joinedup.store import create_store_engine, ensure_schema
 from joinedup.web import install_web
@@ -19,6 +24,7 @@ from joinedup.web import install_web
 # (module under joinedup.api.routes exposing `router`, URL prefix), in OpenAPI order.
 API_ROUTERS: list[tuple[str, str]] = [
     ("health", "/api/v1"),
+    ("persons", "/api/v1"),
 ]
 
 
@@ -52,4 +58,16 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         module = importlib.import_module(f"joinedup.api.routes.{module_name}")
         app.include_router(module.router, prefix=prefix)
     install_web(app, settings)  # the web UI's pages and /assets/ (joinedup.web)
+    _declare_problem_media_type(app)
     return app
+
+
+def _declare_problem_media_type(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems_as_problem_json(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

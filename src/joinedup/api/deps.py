@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
+
+from joinedup.errors import Forbidden
+from joinedup.governance.auth import Principal
 
 bearer_scheme = HTTPBearer(
     auto_error=False, description="An API token from `joinedup token create`."
@@ -30,7 +33,7 @@ def get_principal(
     request: Request,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Any:
+) -> Principal:
     """The requester behind the bearer token (tokens are stored hashed; see governance)."""
     from joinedup.errors import JoinedupError
     from joinedup.governance.auth import authenticate_token
@@ -43,3 +46,16 @@ def get_principal(
         raise _unauthorised(exc.message) from exc
     request.state.principal = principal
     return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(principal: Principal, *roles: str) -> None:
+    """Refuse (403) a requester holding none of `roles` at the organisation they act for."""
+    if principal.roles.isdisjoint(roles):
+        names = " or ".join(r.replace("_", " ") for r in roles)
+        raise Forbidden(
+            f"This needs the role {names} at {principal.organisation_code}; "
+            f"your token acts as {', '.join(sorted(principal.roles))}."
+        )

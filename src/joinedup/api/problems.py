@@ -117,13 +117,48 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
 
-# Declared on every route so the OpenAPI document lists the problem responses.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": text}
-    for status, text in [
-        (401, "Missing or invalid bearer token"),
-        (403, "Not allowed for this requester"),
-        (422, "Invalid request"),
-        (429, "Rate limit exceeded"),
-    ]
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Missing or invalid bearer token",
+    403: "Not allowed for this requester",
+    404: "No such thing",
+    409: "Clashes with the state of the store",
+    413: "Request too large",
+    422: "Invalid request",
+    429: "Rate limit exceeded",
 }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` declaring problem documents for these statuses (a route adds the
+    ones it can answer beyond the common PROBLEM_RESPONSES)."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": _DESCRIPTIONS.get(status, "Error"),
+        }
+        for status in statuses
+    }
+
+
+# Declared on every route so the OpenAPI document lists the problem responses.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 422, 429)
+
+
+def problems_as_problem_json(spec: dict[str, Any]) -> dict[str, Any]:
+    """Declare problem responses under `application/problem+json` only.
+
+    FastAPI files a response model under the route's media type (application/json); errors
+    are sent as application/problem+json, so the schema is moved there and the JSON entry
+    dropped, which lets clients and Schemathesis check errors against the document.
+    """
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    return spec

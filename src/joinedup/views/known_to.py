@@ -1,0 +1,247 @@
+"""The known-to view: for one person, every involvement across the partnership that the
+requester may see, at the detail the policy allows, and why anything else is withheld.
+
+    with UnitOfWork(engine) as uow:
+        view = known_to(uow.session, principal, "safeguarding", "1234567890")
+        uow.commit()          # the audit entry commits with the read
+
+A merged person number redirects to its survivor (and the view says so). The policy
+decision point (`joinedup.governance.pdp.decide_for_person`) decides per source dataset and
+writes the audit entry in the same transaction; only the datasets it allows are read.
+
+What stays hidden when a dataset is withheld: everything about it, including which
+organisation holds it. The requester sees one line per withheld dataset with the reason in
+general terms ("not shared under your agreements", "the person has refused sharing with
+you", "consent required and not recorded"), so they know there is more to ask for (an
+agreement, the person's consent, break-glass in an emergency) without learning where the
+person is known. See docs/api.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from joinedup.domain.levels import Detail
+from joinedup.domain.policy import (
+    REASON_BREAK_GLASS,
+    REASON_CONSENT_REQUIRED,
+    REASON_NOT_SHARED,
+    REASON_OWN,
+    REASON_REFUSED,
+    Decision,
+)
+from joinedup.errors import Forbidden
+from joinedup.governance.auth import Principal
+from joinedup.governance.lookups import person_ids_merged_into, session_scope
+from joinedup.governance.pdp import decide_for_person
+from joinedup.identity.persons import resolve
+from joinedup.store.schema.core import Dataset, Organisation
+from joinedup.store.schema.governance import Agreement
+from joinedup.store.schema.identity import PersonLink
+from joinedup.store.schema.records import SourceRecord
+from joinedup.views.detail_levels import (
+    INVOLVEMENT_FIELDS,
+    PERSON_FIELDS,
+    DemographicSummary,
+    involvement_fields,
+    summarise_demographics,
+)
+
+# Roles whose work is about individual people. An analyst or an admin acting for a provider
+# would otherwise see that provider's records in full through this view.
+VIEW_ROLES: frozenset[str] = frozenset({"practitioner", "data_owner"})
+
+REASON_AGGREGATES_ONLY = "your agreements allow only aggregates, not person-level data"
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """One source record about the person, as the requester may see it."""
+
+    organisation_code: str
+    organisation_name: str
+    dataset_code: str
+    detail: str
+    basis: str
+    break_glass: bool
+    in_latest_extract: bool
+    service: str | None
+    involvement_type: str | None
+    start: str | None
+    end: str | None
+    dates_precision: str
+    status: str | None
+    lead_practitioner: str | None
+    lead_contact: str | None
+    rag: str | None = None
+    reason_codes: list[str] | None = None
+    outcome_codes: list[str] | None = None
+    note: str | None = None
+    record: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A source dataset about the person that the requester may not see, and why."""
+
+    reason: str
+
+
+@dataclass
+class KnownToView:
+    person_number: str
+    requested_number: str
+    redirected_from: str | None
+    redirect_note: str | None
+    person_status: str
+    purpose: str
+    decision: str  # allowed | partial | denied
+    break_glass: bool
+    audit_seq: int
+    summary: DemographicSummary
+    involvements: list[Involvement] = field(default_factory=list)
+    withheld: list[Withheld] = field(default_factory=list)
+
+
+def withheld_reason(decision: Decision) -> str:
+    """The reason a person may be told, in general terms.
+
+    The decision's own reasons can name an agreement (and so its provider); the view gives
+    only the kind of reason, the audit entry keeps the full one.
+    """
+    for reason in decision.reasons:
+        if reason.startswith(REASON_REFUSED):
+            return REASON_REFUSED
+        if reason.startswith(REASON_CONSENT_REQUIRED):
+            return REASON_CONSENT_REQUIRED
+        if reason.startswith("your agreements allow only aggregates"):
+            return REASON_AGGREGATES_ONLY
+    return REASON_NOT_SHARED
+
+
+def _basis(decision: Decision, codes: dict[int, str]) -> str:
+    if decision.own_organisation or REASON_OWN in decision.reasons:
+        return REASON_OWN
+    parts = []
+    if decision.agreement_id is not None:
+        code = codes.get(decision.agreement_id, f"#{decision.agreement_id}")
+        parts.append(f"agreement {code} v{decision.agreement_version}")
+    if decision.break_glass:
+        parts.append(REASON_BREAK_GLASS)
+    return " + ".join(parts) or "agreement"
+
+
+def _check_role(principal: Principal) -> None:
+    if principal.roles.isdisjoint(VIEW_ROLES):
+        raise Forbidden(
+            "The known-to view is for practitioners and data owners; "
+            f"you act as {', '.join(sorted(principal.roles))}."
+        )
+
+
+def _read_records(
+    session: Session, person_ids: Sequence[int], dataset_ids: Sequence[int]
+) -> list[tuple[SourceRecord, Dataset, Organisation]]:
+    if not dataset_ids:
+        return []
+    rows = session.execute(
+        select(SourceRecord, Dataset, Organisation)
+        .join(PersonLink, PersonLink.source_record_id == SourceRecord.id)
+        .join(Dataset, Dataset.id == SourceRecord.dataset_id)
+        .join(Organisation, Organisation.id == Dataset.organisation_id)
+        .where(PersonLink.person_id.in_(person_ids), SourceRecord.dataset_id.in_(dataset_ids))
+        .order_by(Organisation.code, Dataset.code, SourceRecord.start_date, SourceRecord.id)
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _fields(record: SourceRecord) -> dict[str, Any]:
+    names = ("local_id", *PERSON_FIELDS, *INVOLVEMENT_FIELDS, "attributes")
+    return {name: getattr(record, name) for name in names}
+
+
+def known_to(
+    store: Session | Engine, principal: Principal, purpose: str, person_number: str
+) -> KnownToView:
+    """The known-to view of `person_number` for `principal` acting for `purpose`.
+
+    Raises InvalidInput (not a person number, unknown purpose), NotFound, or Forbidden (a
+    role without person-level work). The decision is audited in `store`'s transaction when
+    it is a Session (commit it), in a transaction of its own when it is an Engine.
+    """
+    _check_role(principal)
+    asked = person_number.replace(" ", "").strip()
+    with session_scope(store) as session:
+        person, redirected_from = resolve(session, asked)
+        result = decide_for_person(
+            session,
+            principal,
+            purpose,
+            person.id,
+            details={"view": "known_to", "asked_number": asked},
+        )
+        by_dataset = result.by_dataset
+        allowed = {d.dataset.dataset_id: d for d in result.allowed if d.detail >= Detail.KNOWN_TO}
+        agreement_ids = {d.agreement_id for d in allowed.values() if d.agreement_id is not None}
+        codes = (
+            dict(
+                session.execute(
+                    select(Agreement.id, Agreement.code).where(Agreement.id.in_(agreement_ids))
+                ).all()
+            )
+            if agreement_ids
+            else {}
+        )
+        family = person_ids_merged_into(session, person.id)
+        rows = _read_records(session, family, sorted(allowed))
+        involvements = []
+        visible: list[tuple[dict[str, Any], Detail]] = []
+        for record, dataset, org in rows:
+            decision = allowed[dataset.id]
+            values = _fields(record)
+            visible.append((values, decision.detail))
+            involvements.append(
+                Involvement(
+                    organisation_code=org.code,
+                    organisation_name=org.name,
+                    dataset_code=dataset.code,
+                    detail=decision.detail.label,
+                    basis=_basis(decision, codes),
+                    break_glass=decision.break_glass,
+                    in_latest_extract=record.status != "closed",
+                    **involvement_fields(values, decision.detail),
+                )
+            )
+        withheld = sorted(
+            (
+                Withheld(withheld_reason(d))
+                for ds_id, d in by_dataset.items()
+                if ds_id not in allowed
+            ),
+            key=lambda w: w.reason,
+        )
+        note = (
+            f"Person number {redirected_from} was merged into {person.person_number}; "
+            f"showing {person.person_number}."
+            if redirected_from
+            else None
+        )
+        return KnownToView(
+            person_number=person.person_number,
+            requested_number=asked,
+            redirected_from=redirected_from,
+            redirect_note=note,
+            person_status=person.status,
+            purpose=purpose,
+            decision=result.summary,
+            break_glass=result.break_glass,
+            audit_seq=result.audit_seq,
+            summary=summarise_demographics(visible),
+            involvements=involvements,
+            withheld=withheld,
+        )
