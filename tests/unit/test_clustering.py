@@ -133,3 +133,13 @@ def test_records_a_person_vouched_for_are_exempt_from_the_guard() -> None:
         [1, 2, 3], [(1, 2, 0.999)], _scores(scores), guard=0.5, must_link=[(1, 3)]
     )
     assert result.groups == [[1, 2, 3]]
+
+
+def test_must_links_join_whole_clusters_unless_a_cannot_link_forbids() -> None:
+    from joinedup.domain.match_clustering import join_by_must_links
+
+    cluster_of = {1: 1, 2: 1, 3: 3, 4: 3, 5: 5}
+    changed, conflicts = join_by_must_links(cluster_of, [(2, 4)], [])
+    assert changed == {3: 1} and conflicts == []
+    changed, conflicts = join_by_must_links(cluster_of, [(2, 4), (4, 5)], [(1, 5)])
+    assert changed == {3: 1} and conflicts == [(4, 5)]

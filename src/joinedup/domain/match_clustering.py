@@ -121,3 +121,49 @@ def constrained_merge(
     # A refused link whose ends were later joined another way is no longer a question.
     result.refused = [r for r in result.refused if group_of[r[0]] != group_of[r[1]]]
     return result
+
+
+def join_by_must_links(
+    cluster_of: dict[int, int],
+    must_link: Iterable[tuple[int, int]],
+    cannot_link: Iterable[tuple[int, int]] = (),
+) -> tuple[dict[int, int], list[tuple[int, int]]]:
+    """Join whole clusters along must-link decisions.
+
+    A person deciding "record a is record b" means their persons are one, so the clusters
+    holding a and b merge (the model's clusters, guard applied, are the units). A must-link
+    that would put a cannot-link pair into one cluster is not applied and is returned as a
+    conflict. `cluster_of` maps record -> cluster key; returns cluster key -> new key (the
+    smallest key of the merged set) for every cluster that changed, and the conflicts.
+    """
+    members: dict[int, set[int]] = {}
+    for record, cluster in cluster_of.items():
+        members.setdefault(cluster, set()).add(record)
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    group_records: dict[int, set[int]] = {}
+    cannot = [(a, b) for a, b in cannot_link if a in cluster_of and b in cluster_of]
+    conflicts: list[tuple[int, int]] = []
+    for a, b in sorted(_pair(a, b) for a, b in must_link):
+        if a not in cluster_of or b not in cluster_of:
+            continue
+        ra, rb = find(cluster_of[a]), find(cluster_of[b])
+        if ra == rb:
+            continue
+        left = group_records.get(ra, members[ra])
+        right = group_records.get(rb, members[rb])
+        joined = left | right
+        if any(x in joined and y in joined for x, y in cannot):
+            conflicts.append((a, b))
+            continue
+        root, child = min(ra, rb), max(ra, rb)
+        parent[child] = root
+        group_records[root] = joined
+    changed = {c: find(c) for c in list(parent) if find(c) != c}
+    return changed, conflicts

@@ -14,7 +14,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from joinedup.domain.match_clustering import connected_components, constrained_merge
+from joinedup.domain.match_clustering import (
+    connected_components,
+    constrained_merge,
+    join_by_must_links,
+)
 from joinedup.identity.splink_engine import score_within_clusters
 
 
@@ -60,8 +64,8 @@ def cluster(
         "FROM features"
     )
     out.n_records = int(con.execute("SELECT count(*) FROM nodes").fetchall()[0][0])
-    # Automatic links: above the upper threshold unless a person said "different people";
-    # must-links always count, as certain links.
+    # Automatic links: above the upper threshold unless a person said "different people".
+    # Must-links are applied afterwards, to whole clusters (see join_by_must_links).
     con.execute(
         f"""
         CREATE OR REPLACE TABLE auto_edges AS
@@ -69,10 +73,6 @@ def cluster(
         WHERE p.match_probability >= {thresholds.upper} AND p.auto_ok
           AND NOT EXISTS (SELECT 1 FROM constraints c
                           WHERE c.id_l = p.id_l AND c.id_r = p.id_r AND c.kind = 'cannot_link')
-        UNION ALL
-        SELECT c.id_l, c.id_r, 1.0 FROM constraints c
-        WHERE c.kind = 'must_link'
-          AND c.id_l IN (SELECT unique_id FROM nodes) AND c.id_r IN (SELECT unique_id FROM nodes)
         """
     )
     edges = _fetch_arrays(
@@ -117,9 +117,6 @@ def cluster(
         SELECT DISTINCT a.comp FROM within_scores w
         JOIN comp a ON a.unique_id = w.id_l
         WHERE w.p < {thresholds.guard}
-          AND NOT EXISTS (SELECT 1 FROM constraints c
-                          WHERE c.kind = 'must_link'
-                            AND (c.id_l IN (w.id_l, w.id_r) OR c.id_r IN (w.id_l, w.id_r)))
         UNION
         SELECT a.comp FROM constraints c
         JOIN comp a ON a.unique_id = c.id_l JOIN comp b ON b.unique_id = c.id_r
@@ -150,12 +147,17 @@ def cluster(
         """
     )
     con.unregister("regrouped_arrow")
+    _apply_must_links(con, out)
     # A record's link strength: its strongest accepted link inside its cluster (1 alone).
     con.execute(
         """
         CREATE OR REPLACE TABLE clusters AS
-        WITH inside AS (
-            SELECT e.id_l, e.id_r, e.p FROM auto_edges e
+        WITH edges AS (
+            SELECT id_l, id_r, p FROM auto_edges
+            UNION ALL
+            SELECT id_l, id_r, 1.0 FROM constraints WHERE kind = 'must_link'
+        ), inside AS (
+            SELECT e.id_l, e.id_r, e.p FROM edges e
             JOIN clusters_raw a ON a.unique_id = e.id_l
             JOIN clusters_raw b ON b.unique_id = e.id_r
             WHERE a.cluster_id = b.cluster_id
@@ -171,6 +173,49 @@ def cluster(
         con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0][0]
     )
     return out
+
+
+def _apply_must_links(con: duckdb.DuckDBPyConnection, out: ClusterOutcome) -> None:
+    must = con.execute(
+        "SELECT id_l, id_r FROM constraints WHERE kind = 'must_link' "
+        "AND id_l IN (SELECT unique_id FROM clusters_raw) "
+        "AND id_r IN (SELECT unique_id FROM clusters_raw)"
+    ).fetchall()
+    if not must:
+        return
+    cannot = con.execute("SELECT id_l, id_r FROM constraints WHERE kind = 'cannot_link'").fetchall()
+    involved = {int(x) for pair in must + cannot for x in pair}
+    con.register("involved_arrow", pa.table({"unique_id": pa.array(sorted(involved), pa.int64())}))
+    # Every member of each involved cluster, so cannot-links anywhere in them are seen.
+    rows = con.execute(
+        "SELECT c.unique_id, c.cluster_id FROM clusters_raw c WHERE c.cluster_id IN "
+        "(SELECT cluster_id FROM clusters_raw JOIN involved_arrow USING (unique_id))"
+    ).fetchall()
+    con.unregister("involved_arrow")
+    cluster_of = {int(r): int(c) for r, c in rows}
+    changed, conflicts = join_by_must_links(
+        cluster_of,
+        [(int(a), int(b)) for a, b in must],
+        [(int(a), int(b)) for a, b in cannot],
+    )
+    out.conflicts.extend(conflicts)
+    if not changed:
+        return
+    con.register(
+        "moved_arrow",
+        pa.table(
+            {
+                "old": pa.array(list(changed), pa.int64()),
+                "new": pa.array(list(changed.values()), pa.int64()),
+            }
+        ),
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE clusters_raw AS SELECT c.unique_id, "
+        "coalesce(m.new, c.cluster_id) AS cluster_id FROM clusters_raw c "
+        "LEFT JOIN moved_arrow m ON m.old = c.cluster_id"
+    )
+    con.unregister("moved_arrow")
 
 
 def _cut(
@@ -201,11 +246,10 @@ def _cut(
     links_of: dict[int, list[tuple[int, int, float]]] = {}
     for comp, a, b, p in links:
         links_of.setdefault(int(comp), []).append((int(a), int(b), float(p)))
-    must_of: dict[int, list[tuple[int, int]]] = {}
     cannot_of: dict[int, list[tuple[int, int]]] = {}
     for comp, a, b, kind in cons:
-        target = must_of if kind == "must_link" else cannot_of
-        target.setdefault(int(comp), []).append((int(a), int(b)))
+        if kind == "cannot_link":
+            cannot_of.setdefault(int(comp), []).append((int(a), int(b)))
 
     def score(a: int, b: int) -> float:
         return score_of.get((a, b) if a < b else (b, a), 0.0)
@@ -217,7 +261,6 @@ def _cut(
             links_of.get(comp, []),
             score,
             thresholds.guard,
-            must_link=must_of.get(comp, []),
             cannot_link=cannot_of.get(comp, []),
         )
         for group in result.groups:
