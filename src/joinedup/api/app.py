@@ -24,7 +24,12 @@ from joinedup.web import install_web
 # (module under joinedup.api.routes exposing `router`, URL prefix), in OpenAPI order.
 API_ROUTERS: list[tuple[str, str]] = [
     ("health", "/api/v1"),
+    ("organisations", "/api/v1"),
     ("persons", "/api/v1"),
+    ("breakglass", "/api/v1"),
+    ("agreements", "/api/v1"),
+    ("consents", "/api/v1"),
+    ("audit", "/api/v1"),
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
+from pydantic import StringConstraints
 
 from joinedup.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -29,6 +30,21 @@ LegalBasis = Literal["consent", "public_task", "legal_obligation", "vital_intere
 PERSON_NUMBER_PATTERN = r"^[0-9]{10}$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
+# PostgreSQL text cannot hold NUL; refusing it here keeps such input a 422, not a 500.
+_NO_NUL = r"^[^\x00]*$"
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=_NO_NUL)]
+PersonNumber = Annotated[str, StringConstraints(pattern=PERSON_NUMBER_PATTERN)]
+CodePath = Annotated[str, Path(pattern=CODE_PATTERN, max_length=64)]
+PersonNumberPath = Annotated[
+    str,
+    Path(
+        pattern=PERSON_NUMBER_PATTERN,
+        description="A person number (10 digits); a merged number redirects to its survivor.",
+    ),
+]
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 500).")]
 Cursor = Annotated[
     str | None,
@@ -38,10 +54,16 @@ Cursor = Annotated[
 __all__ = [
     "DEFAULT_LIMIT",
     "AggregationLabel",
+    "Code",
+    "CodePath",
     "Cursor",
     "DetailLabel",
     "LegalBasis",
     "Limit",
+    "LongText",
+    "PersonNumber",
+    "PersonNumberPath",
     "Purpose",
     "Role",
+    "ShortText",
 ]

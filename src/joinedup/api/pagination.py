@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -48,3 +49,28 @@ def page_of(items: list[T], limit: int, key: str = "id") -> Page[T]:
     last = items[limit - 1]
     value = last[key] if isinstance(last, dict) else getattr(last, key)
     return Page[T](items=items[:limit], next_cursor=encode_cursor({key: value}))
+
+
+def page_after(
+    items: Sequence[T], limit: int, cursor: str | None, key: Callable[[T], str | int]
+) -> Page[T]:
+    """A page of `items` (keys unique) in ascending `key` order, after the cursor's key.
+
+    For lists a service returns whole (agreements, a person's consents): the cursor names
+    the last key seen, so a page stays right when items are added in between.
+    """
+    position = decode_cursor(cursor)
+    after = position.get("k") if position else None
+    if position is not None and not isinstance(after, str | int):
+        raise InvalidInput("The cursor is not one this API issued.")
+    ordered = sorted(items, key=key)  # Python's order, whatever the database's collation
+    rest = [i for i in ordered if after is None or _gt(key(i), after)]
+    if len(rest) <= limit:
+        return Page[T](items=list(rest))
+    return Page[T](items=list(rest[:limit]), next_cursor=encode_cursor({"k": key(rest[limit - 1])}))
+
+
+def _gt(value: str | int, after: str | int) -> bool:
+    if isinstance(value, int) and isinstance(after, int):
+        return value > after
+    return str(value) > str(after)

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from joinedup.api.deps import EngineDep, PrincipalDep
-from joinedup.api.models import PERSON_NUMBER_PATTERN, DetailLabel, Purpose
+from joinedup.api.models import DetailLabel, PersonNumberPath, Purpose
 from joinedup.api.problems import problem_responses
 from joinedup.store.uow import UnitOfWork
 from joinedup.views.known_to import known_to
 
 router = APIRouter(tags=["persons"])
-
-PersonNumber = Annotated[
-    str,
-    Path(
-        pattern=PERSON_NUMBER_PATTERN,
-        description="A person number (10 digits); a merged number redirects to its survivor.",
-    ),
-]
 
 
 class _Out(BaseModel):
@@ -114,7 +106,7 @@ class KnownToOut(_Out):
     responses=problem_responses(404),
 )
 def get_person(
-    number: PersonNumber,
+    number: PersonNumberPath,
     purpose: Annotated[Purpose, Query(description="Why you are looking (audited).")],
     principal: PrincipalDep,
     engine: EngineDep,
