@@ -11,7 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from joinedup.store.base import Base, BigId, JsonDoc, UtcDateTime, utcnow
@@ -37,6 +48,16 @@ class IngestBatch(Base):
     rows_changed: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_closed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_reopened: Mapped[int] = mapped_column(Integer, default=0)
+    # What was read: csv | xlsx | parquet | jsonl, the text encoding, the size in bytes, the
+    # core format version and a hash of the mapping in force.
+    source_format: Mapped[str | None] = mapped_column(String(16))
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    format_version: Mapped[int] = mapped_column(Integer, default=1)
+    mapping_hash: Mapped[str | None] = mapped_column(String(64))
+    # Why a failed batch failed, in words a person can act on.
+    message: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -47,19 +68,33 @@ class SourceRecord(Base):
     """The current state of one partner record: validated, normalised core fields."""
 
     __tablename__ = "source_records"
+    # Identifier indexes are partial: most datasets hold only one or two identifiers, and
+    # rows without one then cost nothing to index during a bulk load. `x = ?` implies
+    # `x IS NOT NULL`, so SQLite and PostgreSQL both use them for look-ups.
     __table_args__ = (
         UniqueConstraint("dataset_id", "local_id"),
         Index("ix_source_records_match", "family_name", "date_of_birth"),
+        *(
+            Index(
+                f"ix_source_records_{col}",
+                col,
+                sqlite_where=text(f"{col} IS NOT NULL"),
+                postgresql_where=text(f"{col} IS NOT NULL"),
+            )
+            for col in ("postcode", "nhs_number", "upn", "uln", "ni_number")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    # Indexed by the (dataset_id, local_id) unique constraint.
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
     local_id: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
     version: Mapped[int] = mapped_column(Integer, default=1)
     content_hash: Mapped[str] = mapped_column(String(64))
     first_batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"))
-    last_batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    # The batch that last changed the record (new, changed, closed, reopened).
+    last_batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"))
     closed_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -74,12 +109,12 @@ class SourceRecord(Base):
     address_line_2: Mapped[str | None] = mapped_column(String(255))
     address_line_3: Mapped[str | None] = mapped_column(String(255))
     address_line_4: Mapped[str | None] = mapped_column(String(255))
-    postcode: Mapped[str | None] = mapped_column(String(16), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(16))
     uprn: Mapped[str | None] = mapped_column(String(16))
-    nhs_number: Mapped[str | None] = mapped_column(String(16), index=True)
-    upn: Mapped[str | None] = mapped_column(String(16), index=True)
-    uln: Mapped[str | None] = mapped_column(String(16), index=True)
-    ni_number: Mapped[str | None] = mapped_column(String(16), index=True)
+    nhs_number: Mapped[str | None] = mapped_column(String(16))
+    upn: Mapped[str | None] = mapped_column(String(16))
+    uln: Mapped[str | None] = mapped_column(String(16))
+    ni_number: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(64))
     identifiers: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)  # {scheme: value}
@@ -109,7 +144,8 @@ class SourceRecordVersion(Base):
     __table_args__ = (UniqueConstraint("source_record_id", "version"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), index=True)
+    # Indexed by the (source_record_id, version) unique constraint.
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"))
     version: Mapped[int] = mapped_column(Integer)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -118,6 +154,8 @@ class SourceRecordVersion(Base):
     quality_flags: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     change: Mapped[str] = mapped_column(String(16))  # new | changed | closed | reopened | corrected
     changed_by: Mapped[str | None] = mapped_column(String(255))
+    # A correction's provenance: the data challenge it carries out.
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("data_challenges.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -128,7 +166,54 @@ class QuarantinedRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    # The row's line in the file (exact for unreadable rows; for readable rows counted as if
+    # no value spanned lines).
     row_number: Mapped[int] = mapped_column(Integer)
+    local_id: Mapped[str | None] = mapped_column(String(255))
     raw: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DataQualityFieldStat(Base):
+    """One field's quality in one batch: completeness, validity, uniqueness, problems."""
+
+    __tablename__ = "dq_field_stats"
+    __table_args__ = (UniqueConstraint("batch_id", "field"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"))
+    field: Mapped[str] = mapped_column(String(128))
+    rows: Mapped[int] = mapped_column(Integer)  # usable rows in the batch
+    present: Mapped[int] = mapped_column(Integer)  # rows with a value
+    valid: Mapped[int] = mapped_column(Integer)  # rows whose value passed validation
+    distinct_values: Mapped[int | None] = mapped_column(Integer)  # for unique-expected fields
+    completeness: Mapped[float] = mapped_column(Float)
+    validity: Mapped[float | None] = mapped_column(Float)
+    uniqueness: Mapped[float | None] = mapped_column(Float)
+    # {problem: {"count": n, "examples": [{"row": .., "local_id": .., "value": ..}]}}
+    problems: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+
+
+class DataChallenge(Base):
+    """A partner's challenge of one value of another partner's record, and its outcome."""
+
+    __tablename__ = "data_challenges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), index=True)
+    field: Mapped[str] = mapped_column(String(128))
+    # The value as received when the challenge was raised, and the value proposed.
+    current_value: Mapped[str | None] = mapped_column(Text)
+    proposed_value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    raised_by_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    raised_by: Mapped[str | None] = mapped_column(String(255))
+    raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|accepted|rejected
+    decided_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The version of the record that carries an accepted correction.
+    corrected_version: Mapped[int | None] = mapped_column(Integer)

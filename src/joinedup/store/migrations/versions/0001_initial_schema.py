@@ -207,6 +207,13 @@ def upgrade() -> None:
     sa.Column('rows_changed', sa.Integer(), nullable=False),
     sa.Column('rows_unchanged', sa.Integer(), nullable=False),
     sa.Column('rows_closed', sa.Integer(), nullable=False),
+    sa.Column('rows_reopened', sa.Integer(), nullable=False),
+    sa.Column('source_format', sa.String(length=16), nullable=True),
+    sa.Column('encoding', sa.String(length=32), nullable=True),
+    sa.Column('file_size', sa.BigInteger(), nullable=True),
+    sa.Column('format_version', sa.Integer(), nullable=False),
+    sa.Column('mapping_hash', sa.String(length=64), nullable=True),
+    sa.Column('message', sa.Text(), nullable=True),
     sa.Column('created_by', sa.String(length=255), nullable=True),
     sa.Column('started_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
@@ -282,6 +289,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_break_glass_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_break_glass_user_id'), ['user_id'], unique=False)
 
+    op.create_table('dq_field_stats',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('batch_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('field', sa.String(length=128), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('present', sa.Integer(), nullable=False),
+    sa.Column('valid', sa.Integer(), nullable=False),
+    sa.Column('distinct_values', sa.Integer(), nullable=True),
+    sa.Column('completeness', sa.Float(), nullable=False),
+    sa.Column('validity', sa.Float(), nullable=True),
+    sa.Column('uniqueness', sa.Float(), nullable=True),
+    sa.Column('problems', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['ingest_batches.id'], name=op.f('fk_dq_field_stats_batch_id_ingest_batches')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dq_field_stats')),
+    sa.UniqueConstraint('batch_id', 'field', name=op.f('uq_dq_field_stats_batch_id_field'))
+    )
     op.create_table('person_history',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -304,6 +327,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('batch_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
     sa.Column('row_number', sa.Integer(), nullable=False),
+    sa.Column('local_id', sa.String(length=255), nullable=True),
     sa.Column('raw', sa.Text(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
@@ -364,14 +388,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('dataset_id', 'local_id', name=op.f('uq_source_records_dataset_id_local_id'))
     )
     with op.batch_alter_table('source_records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_source_records_dataset_id'), ['dataset_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_records_last_batch_id'), ['last_batch_id'], unique=False)
         batch_op.create_index('ix_source_records_match', ['family_name', 'date_of_birth'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_records_nhs_number'), ['nhs_number'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_records_ni_number'), ['ni_number'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_records_postcode'), ['postcode'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_records_uln'), ['uln'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_records_upn'), ['upn'], unique=False)
+        batch_op.create_index('ix_source_records_nhs_number', ['nhs_number'], unique=False, sqlite_where=sa.text('nhs_number IS NOT NULL'), postgresql_where=sa.text('nhs_number IS NOT NULL'))
+        batch_op.create_index('ix_source_records_ni_number', ['ni_number'], unique=False, sqlite_where=sa.text('ni_number IS NOT NULL'), postgresql_where=sa.text('ni_number IS NOT NULL'))
+        batch_op.create_index('ix_source_records_postcode', ['postcode'], unique=False, sqlite_where=sa.text('postcode IS NOT NULL'), postgresql_where=sa.text('postcode IS NOT NULL'))
+        batch_op.create_index('ix_source_records_uln', ['uln'], unique=False, sqlite_where=sa.text('uln IS NOT NULL'), postgresql_where=sa.text('uln IS NOT NULL'))
+        batch_op.create_index('ix_source_records_upn', ['upn'], unique=False, sqlite_where=sa.text('upn IS NOT NULL'), postgresql_where=sa.text('upn IS NOT NULL'))
 
     op.create_table('consents',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
@@ -399,6 +421,30 @@ def upgrade() -> None:
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consents_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_consents_source_record_id'), ['source_record_id'], unique=False)
+
+    op.create_table('data_challenges',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('field', sa.String(length=128), nullable=False),
+    sa.Column('current_value', sa.Text(), nullable=True),
+    sa.Column('proposed_value', sa.Text(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('raised_by_organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('raised_by', sa.String(length=255), nullable=True),
+    sa.Column('raised_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('decided_by_organisation_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('decided_by', sa.String(length=255), nullable=True),
+    sa.Column('decided_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('corrected_version', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_organisation_id'], ['organisations.id'], name=op.f('fk_data_challenges_decided_by_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['raised_by_organisation_id'], ['organisations.id'], name=op.f('fk_data_challenges_raised_by_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['source_record_id'], ['source_records.id'], name=op.f('fk_data_challenges_source_record_id_source_records')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_challenges'))
+    )
+    with op.batch_alter_table('data_challenges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_data_challenges_source_record_id'), ['source_record_id'], unique=False)
 
     op.create_table('governance_notifications',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
@@ -459,26 +505,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_review_items_pair', ['record_id_l', 'record_id_r'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_items_status'), ['status'], unique=False)
 
-    op.create_table('source_record_versions',
-    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('batch_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
-    sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('record', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('quality_flags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('change', sa.String(length=16), nullable=False),
-    sa.Column('changed_by', sa.String(length=255), nullable=True),
-    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['batch_id'], ['ingest_batches.id'], name=op.f('fk_source_record_versions_batch_id_ingest_batches')),
-    sa.ForeignKeyConstraint(['source_record_id'], ['source_records.id'], name=op.f('fk_source_record_versions_source_record_id_source_records')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_source_record_versions')),
-    sa.UniqueConstraint('source_record_id', 'version', name=op.f('uq_source_record_versions_source_record_id_version'))
-    )
-    with op.batch_alter_table('source_record_versions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_source_record_versions_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_source_record_versions_source_record_id'), ['source_record_id'], unique=False)
-
     op.create_table('match_constraints',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('record_id_l', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -500,19 +526,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_match_constraints_record_id_l'), ['record_id_l'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_constraints_record_id_r'), ['record_id_r'], unique=False)
 
+    op.create_table('source_record_versions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('quality_flags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('change', sa.String(length=16), nullable=False),
+    sa.Column('changed_by', sa.String(length=255), nullable=True),
+    sa.Column('challenge_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('created_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['ingest_batches.id'], name=op.f('fk_source_record_versions_batch_id_ingest_batches')),
+    sa.ForeignKeyConstraint(['challenge_id'], ['data_challenges.id'], name=op.f('fk_source_record_versions_challenge_id_data_challenges')),
+    sa.ForeignKeyConstraint(['source_record_id'], ['source_records.id'], name=op.f('fk_source_record_versions_source_record_id_source_records')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_source_record_versions')),
+    sa.UniqueConstraint('source_record_id', 'version', name=op.f('uq_source_record_versions_source_record_id_version'))
+    )
+    with op.batch_alter_table('source_record_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_source_record_versions_batch_id'), ['batch_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('source_record_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_source_record_versions_batch_id'))
+
+    op.drop_table('source_record_versions')
     with op.batch_alter_table('match_constraints', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_constraints_record_id_r'))
         batch_op.drop_index(batch_op.f('ix_match_constraints_record_id_l'))
 
     op.drop_table('match_constraints')
-    with op.batch_alter_table('source_record_versions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_source_record_versions_source_record_id'))
-        batch_op.drop_index(batch_op.f('ix_source_record_versions_batch_id'))
-
-    op.drop_table('source_record_versions')
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_items_status'))
         batch_op.drop_index('ix_review_items_pair')
@@ -526,20 +572,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_governance_notifications_organisation_id'))
 
     op.drop_table('governance_notifications')
+    with op.batch_alter_table('data_challenges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_data_challenges_source_record_id'))
+
+    op.drop_table('data_challenges')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consents_source_record_id'))
         batch_op.drop_index(batch_op.f('ix_consents_person_id'))
 
     op.drop_table('consents')
     with op.batch_alter_table('source_records', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_source_records_upn'))
-        batch_op.drop_index(batch_op.f('ix_source_records_uln'))
-        batch_op.drop_index(batch_op.f('ix_source_records_postcode'))
-        batch_op.drop_index(batch_op.f('ix_source_records_ni_number'))
-        batch_op.drop_index(batch_op.f('ix_source_records_nhs_number'))
+        batch_op.drop_index('ix_source_records_upn', sqlite_where=sa.text('upn IS NOT NULL'), postgresql_where=sa.text('upn IS NOT NULL'))
+        batch_op.drop_index('ix_source_records_uln', sqlite_where=sa.text('uln IS NOT NULL'), postgresql_where=sa.text('uln IS NOT NULL'))
+        batch_op.drop_index('ix_source_records_postcode', sqlite_where=sa.text('postcode IS NOT NULL'), postgresql_where=sa.text('postcode IS NOT NULL'))
+        batch_op.drop_index('ix_source_records_ni_number', sqlite_where=sa.text('ni_number IS NOT NULL'), postgresql_where=sa.text('ni_number IS NOT NULL'))
+        batch_op.drop_index('ix_source_records_nhs_number', sqlite_where=sa.text('nhs_number IS NOT NULL'), postgresql_where=sa.text('nhs_number IS NOT NULL'))
         batch_op.drop_index('ix_source_records_match')
-        batch_op.drop_index(batch_op.f('ix_source_records_last_batch_id'))
-        batch_op.drop_index(batch_op.f('ix_source_records_dataset_id'))
 
     op.drop_table('source_records')
     with op.batch_alter_table('quarantined_rows', schema=None) as batch_op:
@@ -550,6 +598,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_history_person_id'))
 
     op.drop_table('person_history')
+    op.drop_table('dq_field_stats')
     with op.batch_alter_table('break_glass', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_break_glass_user_id'))
         batch_op.drop_index(batch_op.f('ix_break_glass_person_id'))

@@ -1,0 +1,735 @@
+"""Ingest one extract into one dataset, as one all-or-nothing batch.
+
+`ingest_file` reads the file in batches of rows (`readers`), maps and validates each batch
+column-wise in DuckDB (`transform_sql`), compares each record's content hash with the
+store's, and writes only what is new or changed (`bulk_write`), all in one transaction: a
+failure or a killed process leaves the store as it was. Counts always add up:
+rows_in = rows_loaded + rows_quarantined, and rows_loaded = new + changed + reopened +
+unchanged.
+
+Extract semantics:
+- the same record again (same content hash) changes nothing;
+- a changed record becomes a new version (`source_record_versions`, with batch, actor, time);
+- `snapshot="full"`: active records missing from the file are closed (never deleted);
+  `"delta"` only adds and changes. A closed record that comes back is reopened;
+- a row without a local id, with one longer than 255 characters, or whose local id already
+  appeared earlier in the same file is quarantined (the first occurrence is loaded);
+- an invalid value never stops a row: it is kept as received, flagged, and left out of the
+  typed columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow as pa
+import structlog
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from joinedup.domain.core_format import core_format
+from joinedup.domain.mapping_spec import MappingSpec, identity_mapping
+from joinedup.errors import InvalidInput
+from joinedup.records import readers
+from joinedup.records.bulk_write import BulkWriter, utc_now
+from joinedup.records.datasets import ensure_dataset
+from joinedup.records.mapping_file import mapping_hash, parse_mapping_text
+from joinedup.records.organisations import get_organisation
+from joinedup.records.quality import QualityCounter, local_id_quality
+from joinedup.records.sources import SourceFile, detect_encoding, detect_format, open_source
+from joinedup.records.transform_sql import Transform
+from joinedup.store import UnitOfWork
+from joinedup.store.schema.core import Dataset
+from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch, SourceRecord
+
+log = structlog.get_logger(__name__)
+
+MAX_LOCAL_ID = 255
+SNAPSHOTS = ("full", "delta")
+Progress = Callable[[int], None]
+
+
+@dataclass
+class BatchReport:
+    """What one ingest did. `rows_in == rows_loaded + rows_quarantined` always holds."""
+
+    batch_id: int | None
+    organisation: str
+    dataset: str
+    file_name: str
+    status: str  # done | unchanged | failed
+    snapshot: str
+    source_format: str | None = None
+    encoding: str | None = None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
+    rows_reopened: int = 0
+    rows_closed: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quality: list[dict[str, Any]] = field(default_factory=list)
+    mapping_registered: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """At least one row was loaded."""
+        return self.rows_loaded > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class _Existing:
+    id: int
+    content_hash: str
+    version: int
+    status: str
+
+
+@dataclass
+class _Run:
+    """State of one batch while it is being loaded."""
+
+    conn: Connection
+    writer: BulkWriter
+    batch_id: int
+    dataset_id: int
+    transform: Transform
+    now_db: Any
+    actor: str | None
+    existing: dict[str, _Existing]
+    seen: dict[str, int] = field(default_factory=dict)
+    quarantine: list[tuple[int, str | None, str, str]] = field(
+        default_factory=list
+    )  # ordinal, lid, raw, reason
+    counts: Counter[str] = field(default_factory=Counter)
+    changed_ids: set[int] = field(default_factory=set)
+
+
+def _resolve_columns(spec: MappingSpec, columns: Sequence[str]) -> tuple[MappingSpec, list[str]]:
+    """Map the mapping's column names onto the file's, forgiving case and spacing; returns
+    the adjusted mapping and the names that are still missing."""
+    exact = set(columns)
+    loose: dict[str, list[str]] = {}
+    for c in columns:
+        loose.setdefault(" ".join(c.lower().split()), []).append(c)
+    rename: dict[str, str] = {}
+    missing: list[str] = []
+    for name in spec.source_columns:
+        if name in exact:
+            continue
+        candidates = loose.get(" ".join(name.lower().split()), [])
+        if len(candidates) == 1:
+            rename[name] = candidates[0]
+        else:
+            missing.append(name)
+    if not rename:
+        return spec, sorted(missing)
+    rules = tuple(
+        dataclasses.replace(
+            r,
+            column=rename.get(r.column, r.column) if r.column else None,
+            columns=tuple(rename.get(c, c) for c in r.columns),
+        )
+        for r in spec.rules
+    )
+    return dataclasses.replace(spec, rules=rules), sorted(missing)
+
+
+def _open_table(src: SourceFile, spec: MappingSpec | None, workdir: Path) -> readers.TableSource:
+    opts = spec.source if spec else None
+    fmt = detect_format(src, opts.format if opts else None)
+    if src.size == 0:
+        raise InvalidInput(f"{src.name} is empty (0 bytes).")
+    header_row = opts.header_row if opts else 1
+    if fmt == "xlsx":
+        return readers.read_xlsx(src, sheet=opts.sheet if opts else None, header_row=header_row)
+    if fmt == "parquet":
+        return readers.read_parquet(src)
+    if fmt == "jsonl":
+        return readers.read_jsonl(src)
+    encoding = detect_encoding(src, opts.encoding if opts else None)
+    return readers.read_csv(
+        src,
+        encoding=encoding,
+        delimiter=opts.delimiter if opts else None,
+        quote=opts.quote if opts else None,
+        header_row=header_row,
+        workdir=workdir,
+    )
+
+
+def _raw_row(batch: pa.RecordBatch, index: int, delimiter: str = ",") -> str:
+    values = [batch.column(j)[index].as_py() for j in range(batch.num_columns)]
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(
+        ["" if v is None else v for v in values]
+    )
+    return buf.getvalue()
+
+
+def _load_existing(conn: Connection, dataset_id: int) -> dict[str, _Existing]:
+    rows = conn.execute(
+        select(
+            SourceRecord.local_id,
+            SourceRecord.id,
+            SourceRecord.content_hash,
+            SourceRecord.version,
+            SourceRecord.status,
+        ).where(SourceRecord.dataset_id == dataset_id)
+    )
+    return {lid: _Existing(rid, h, v, st) for lid, rid, h, v, st in rows}
+
+
+_CORE_COLUMNS: list[str] = [f.name for f in core_format().fields if f.name != "local_id"] + [
+    "identifiers",
+    "attributes",
+    "quality_flags",
+]
+
+
+def _process(
+    run: _Run,
+    src_batch: pa.RecordBatch,
+    offset: int,
+    duck: duckdb.DuckDBPyConnection,
+    counter: QualityCounter,
+) -> None:
+    n = src_batch.num_rows
+    batch = src_batch.append_column("_row", pa.array(range(offset + 1, offset + n + 1), pa.int64()))
+    duck.register("src", batch)
+    try:
+        out = duck.sql(run.transform.sql(src_batch.num_columns)).to_arrow_table()
+    finally:
+        duck.unregister("src")
+    lids = out.column("local_id").to_pylist()
+    hashes = out.column("_hash").to_pylist()
+    ordinals = out.column("_row").to_pylist()
+    new_idx: list[int] = []
+    changed: list[tuple[int, _Existing, str]] = []
+    usable = [True] * len(lids)
+    for i, lid in enumerate(lids):
+        reason = None
+        if lid is None:
+            reason = "no local id"
+            run.counts["no_id"] += 1
+        elif len(lid) > MAX_LOCAL_ID:
+            reason = f"local id longer than {MAX_LOCAL_ID} characters"
+            run.counts["too_long"] += 1
+        elif lid in run.seen:
+            reason = f"duplicate local id: the same local id is on row {run.seen[lid]} of this file"
+            run.counts["duplicates"] += 1
+        if reason is not None:
+            usable[i] = False
+            ordinal = ordinals[i]
+            run.quarantine.append(
+                (
+                    ordinal,
+                    lid if lid and len(lid) <= MAX_LOCAL_ID else None,
+                    _raw_row(src_batch, ordinal - offset - 1),
+                    reason,
+                )
+            )
+            continue
+        run.seen[lid] = ordinals[i]
+        known = run.existing.get(lid)
+        if known is None:
+            new_idx.append(i)
+        elif known.status != "active":
+            changed.append((i, known, "reopened"))
+        elif known.content_hash != hashes[i]:
+            changed.append((i, known, "changed"))
+        else:
+            run.counts["unchanged"] += 1
+    if not all(usable):
+        counter.add(out.filter(pa.array(usable)))
+    else:
+        counter.add(out)
+    if new_idx:
+        _insert_new(run, out.take(new_idx))
+    if changed:
+        _update_changed(run, out.take([c[0] for c in changed]), changed)
+
+
+def _insert_new(run: _Run, sub: pa.Table) -> None:
+    w = run.writer
+    n = sub.num_rows
+    ids = w.allocate_ids("source_records", n)
+    db_cols = run.transform.db_columns
+    values = [sub.column(c).to_pylist() for c in db_cols]
+    lids = sub.column("local_id").to_pylist()
+    hashes = sub.column("_hash").to_pylist()
+    w.insert(
+        "source_records",
+        ["id", "local_id", "content_hash", *db_cols],
+        zip(ids, lids, hashes, *values, strict=True),
+        {
+            "dataset_id": run.dataset_id,
+            "status": "active",
+            "version": 1,
+            "first_batch_id": run.batch_id,
+            "last_batch_id": run.batch_id,
+            "updated_at": run.now_db,
+        },
+    )
+    records = sub.column("_record").to_pylist()
+    flags = sub.column("quality_flags").to_pylist()
+    w.insert(
+        "source_record_versions",
+        ["source_record_id", "content_hash", "record", "quality_flags"],
+        zip(ids, hashes, records, flags, strict=True),
+        {
+            "version": 1,
+            "batch_id": run.batch_id,
+            "change": "new",
+            "changed_by": run.actor,
+            "created_at": run.now_db,
+        },
+    )
+    run.counts["new"] += n
+
+
+def _update_changed(run: _Run, sub: pa.Table, changed: list[tuple[int, _Existing, str]]) -> None:
+    w = run.writer
+    db_cols = run.transform.db_columns
+    values = [sub.column(c).to_pylist() for c in db_cols]
+    hashes = sub.column("_hash").to_pylist()
+    ids = [known.id for _, known, _ in changed]
+    versions = [known.version + 1 for _, known, _ in changed]
+    nulls = {c: None for c in _CORE_COLUMNS if c not in db_cols}
+    w.update_by_id(
+        "source_records",
+        ["content_hash", "version", *db_cols],
+        zip(hashes, versions, *values, ids, strict=True),
+        {
+            **nulls,
+            "status": "active",
+            "closed_batch_id": None,
+            "last_batch_id": run.batch_id,
+            "updated_at": run.now_db,
+        },
+    )
+    w.insert(
+        "source_record_versions",
+        ["source_record_id", "version", "content_hash", "record", "quality_flags", "change"],
+        zip(
+            ids,
+            versions,
+            hashes,
+            sub.column("_record").to_pylist(),
+            sub.column("quality_flags").to_pylist(),
+            [change for _, _, change in changed],
+            strict=True,
+        ),
+        {"batch_id": run.batch_id, "changed_by": run.actor, "created_at": run.now_db},
+    )
+    for _, known, change in changed:
+        run.counts[change] += 1
+        known.version += 1
+        known.status = "active"
+    run.changed_ids.update(ids)
+
+
+def _close_missing(run: _Run) -> int:
+    to_close = [
+        (known.id, known.version)
+        for lid, known in run.existing.items()
+        if known.status == "active" and lid not in run.seen
+    ]
+    if not to_close:
+        return 0
+    w = run.writer
+    w.executemany(
+        "INSERT INTO source_record_versions (source_record_id, version, batch_id, content_hash, "
+        "record, quality_flags, change, changed_by, created_at) "
+        "SELECT v.source_record_id, v.version + 1, ?, v.content_hash, v.record, v.quality_flags, "
+        "'closed', ?, ? FROM source_record_versions v WHERE v.source_record_id = ? AND v.version = ?",
+        [(run.batch_id, run.actor, run.now_db, rid, ver) for rid, ver in to_close],
+    )
+    w.executemany(
+        "UPDATE source_records SET status = 'closed', closed_batch_id = ?, last_batch_id = ?, "
+        "version = version + 1, updated_at = ? WHERE id = ?",
+        [(run.batch_id, run.batch_id, run.now_db, rid) for rid, _ in to_close],
+    )
+    return len(to_close)
+
+
+def _line_numbers(ordinals: list[int], header_line: int, reject_lines: list[int]) -> list[int]:
+    """Estimated file lines of readable rows, given the rows before them that were rejected."""
+    rejects = sorted(reject_lines)
+    out = []
+    for k in ordinals:
+        line = header_line + k
+        for r in rejects:
+            if r <= line:
+                line += 1
+            else:
+                break
+        out.append(line)
+    return out
+
+
+def _reapply_corrections(run: _Run) -> int:
+    """Accepted corrections survive a re-sent record that still carries the old value."""
+    if not run.changed_ids:
+        return 0
+    from joinedup.records.challenges import reapply_corrections
+
+    return reapply_corrections(run.conn, run.batch_id, run.changed_ids, run.actor, utc_now())
+
+
+def ingest_file(
+    engine: Engine,
+    org_code: str,
+    dataset_code: str,
+    source: Path | str | BinaryIO,
+    *,
+    mapping: str | MappingSpec | None = None,
+    snapshot: str = "delta",
+    actor: str | None = None,
+    progress: Progress | None = None,
+    file_name: str | None = None,
+    as_of: dt.date | None = None,
+) -> BatchReport:
+    """Load one extract (a path or a binary stream) into `org_code`/`dataset_code`.
+
+    `mapping` (YAML text or a parsed spec) registers the dataset when it is new, and otherwise
+    becomes the dataset's mapping; without it the dataset's stored mapping applies, or, for a
+    file already in the core format, none is needed. Raises `InvalidInput` when the file
+    cannot be read at all (after recording a failed batch); otherwise returns the report,
+    whose status is `failed` when no row could be loaded."""
+    if snapshot not in SNAPSHOTS:
+        raise InvalidInput(f"snapshot must be 'full' or 'delta', not {snapshot!r}.")
+    started = time.monotonic()
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    mapping_text: str | None = None
+    spec: MappingSpec | None
+    if isinstance(mapping, str):
+        mapping_text, spec = mapping, parse_mapping_text(mapping)
+    else:
+        spec = mapping
+    # Register the dataset (and a new mapping) first: that is not part of the batch.
+    with UnitOfWork(engine) as uow:
+        organisation = get_organisation(uow.session, org_code)
+        ds = uow.session.scalars(
+            select(Dataset).where(
+                Dataset.organisation_id == organisation.id, Dataset.code == dataset_code
+            )
+        ).first()
+        registered = ds is None
+        if ds is None and spec is None:
+            ds = ensure_dataset(uow.session, organisation, dataset_code)
+        elif ds is None or (mapping_text is not None and mapping_text != ds.mapping_yaml):
+            ds = ds or ensure_dataset(uow.session, organisation, dataset_code)
+            if mapping_text is not None:
+                ds.mapping_yaml = mapping_text
+            assert spec is not None
+            ds.format_version = str(spec.format_version)
+            ds.name = ds.name or spec.dataset_name
+        if spec is None and ds.mapping_yaml:
+            mapping_text = ds.mapping_yaml
+            spec = parse_mapping_text(
+                ds.mapping_yaml, origin=f"the mapping of {org_code}/{dataset_code}"
+            )
+        dataset_id = ds.id
+        uow.commit()
+    report = BatchReport(
+        batch_id=None,
+        organisation=org_code,
+        dataset=dataset_code,
+        file_name=file_name or _display_name(source),
+        status="failed",
+        snapshot=snapshot,
+        mapping_registered=registered and mapping_text is not None,
+    )
+    try:
+        with (
+            open_source(source, file_name) as src,
+            tempfile.TemporaryDirectory(prefix="joinedup-ingest-") as tmp,
+        ):
+            report.file_name = src.name
+            _run_batch(
+                engine,
+                src,
+                spec,
+                mapping_text,
+                dataset_id,
+                snapshot,
+                actor,
+                progress,
+                as_of,
+                Path(tmp),
+                report,
+            )
+    except InvalidInput as exc:
+        report.message = exc.message
+        report.seconds = time.monotonic() - started
+        report.batch_id = _record_failure(engine, dataset_id, report, actor, mapping_text)
+        log.warning("ingest.failed", dataset=f"{org_code}/{dataset_code}", message=exc.message)
+        raise
+    report.seconds = time.monotonic() - started
+    log.info(
+        "ingest.done",
+        dataset=f"{org_code}/{dataset_code}",
+        batch=report.batch_id,
+        rows_in=report.rows_in,
+        loaded=report.rows_loaded,
+        quarantined=report.rows_quarantined,
+        seconds=round(report.seconds, 2),
+    )
+    return report
+
+
+def _display_name(source: Path | str | BinaryIO) -> str:
+    if isinstance(source, str | Path):
+        return Path(source).name
+    return Path(str(getattr(source, "name", None) or "upload")).name
+
+
+def _record_failure(
+    engine: Engine,
+    dataset_id: int,
+    report: BatchReport,
+    actor: str | None,
+    mapping_text: str | None,
+) -> int:
+    with UnitOfWork(engine) as uow:
+        batch = IngestBatch(
+            dataset_id=dataset_id,
+            file_name=report.file_name[:512],
+            content_hash="",
+            snapshot=report.snapshot,
+            status="failed",
+            message=report.message,
+            created_by=actor,
+            finished_at=utc_now(),
+            source_format=report.source_format,
+            encoding=report.encoding,
+            mapping_hash=mapping_hash(mapping_text),
+            report={"warnings": report.warnings},
+        )
+        uow.session.add(batch)
+        uow.session.flush()
+        batch_id = batch.id
+        uow.commit()
+    return batch_id
+
+
+def _run_batch(
+    engine: Engine,
+    src: SourceFile,
+    spec: MappingSpec | None,
+    mapping_text: str | None,
+    dataset_id: int,
+    snapshot: str,
+    actor: str | None,
+    progress: Progress | None,
+    as_of: dt.date,
+    workdir: Path,
+    report: BatchReport,
+) -> None:
+    table = _open_table(src, spec, workdir)
+    report.source_format = table.format
+    report.encoding = table.encoding
+    report.warnings += src.warnings + table.warnings
+    fmt = core_format(spec.format_version if spec else 1)
+    if spec is None:
+        spec = identity_mapping(table.columns, fmt)
+        if spec.rule("local_id") is None:
+            raise InvalidInput(
+                f"{src.name} has no local_id column, and the dataset has no mapping.",
+                hint="Name the column local_id, or give a mapping with --mapping FILE "
+                "(docs/mappings.md). The file's columns are: " + ", ".join(table.columns[:30]),
+            )
+    spec, missing = _resolve_columns(spec, table.columns)
+    if missing and table.format != "jsonl":
+        raise InvalidInput(
+            f"{src.name} lacks column(s) the mapping uses: {', '.join(repr(m) for m in missing)}.",
+            hint="The file's columns are: " + ", ".join(repr(c) for c in table.columns[:40]),
+        )
+    transform = Transform(spec, table.columns, fmt, as_of)
+    counter = QualityCounter(transform.dq_fields, [f.name for f in fmt.fields if f.unique_expected])
+    duck = duckdb.connect(
+        config={
+            "threads": 2,
+            "temp_directory": str(workdir / "duckdb"),
+        }
+    )
+    duck.execute("SET enable_progress_bar = false")
+    now = utc_now()
+    with engine.connect() as conn, conn.begin():
+        raw: Any = conn.connection.driver_connection
+        if conn.dialect.name == "sqlite":
+            raw.execute("PRAGMA cache_size = -262144")
+        batch_id = conn.execute(
+            insert(IngestBatch)
+            .values(
+                dataset_id=dataset_id,
+                file_name=src.name[:512],
+                content_hash=src.sha256,
+                snapshot=snapshot,
+                status="running",
+                created_by=actor,
+                started_at=now,
+                source_format=table.format,
+                encoding=table.encoding,
+                file_size=src.size,
+                format_version=fmt.version,
+                mapping_hash=mapping_hash(mapping_text),
+            )
+            .returning(IngestBatch.id)
+        ).scalar_one()
+        writer = BulkWriter(conn)
+        run = _Run(
+            conn=conn,
+            writer=writer,
+            batch_id=batch_id,
+            dataset_id=dataset_id,
+            transform=transform,
+            now_db=writer.db_value("source_records", "updated_at", now),
+            actor=actor,
+            existing=_load_existing(conn, dataset_id),
+        )
+        offset = 0
+        for src_batch in table.batches:
+            _process(run, src_batch, offset, duck, counter)
+            offset += src_batch.num_rows
+            log.info("ingest.chunk", batch=batch_id, rows=offset)
+            if progress:
+                progress(src_batch.num_rows)
+        if table.finish:
+            table.finish()
+        duck.close()
+        if table.format == "jsonl":
+            still_missing = [m for m in missing if m not in table.columns]
+            if still_missing:
+                report.warnings.append(
+                    "No line has the key(s) the mapping uses: "
+                    + ", ".join(repr(m) for m in still_missing)
+                )
+        readable = offset
+        rejects = table.rejects
+        c = run.counts
+        loaded = c["new"] + c["changed"] + c["reopened"] + c["unchanged"]
+        quarantined = len(rejects) + len(run.quarantine)
+        rows_in = readable + len(rejects)
+        assert rows_in == loaded + quarantined, (rows_in, loaded, quarantined)
+        # Quarantine: unreadable rows, then readable rows that cannot be used.
+        reject_lines = [r.line for r in rejects]
+        lines = _line_numbers([q[0] for q in run.quarantine], table.header_line, reject_lines)
+        q_rows = [(r.line, None, r.raw, r.reason) for r in rejects] + [
+            (line, lid, raw_text, reason)
+            for line, (_, lid, raw_text, reason) in zip(lines, run.quarantine, strict=True)
+        ]
+        if q_rows:
+            writer.insert(
+                "quarantined_rows",
+                ["row_number", "local_id", "raw", "reason"],
+                q_rows,
+                {"batch_id": batch_id, "created_at": run.now_db},
+            )
+        closed = _close_missing(run) if snapshot == "full" and loaded > 0 else 0
+        if snapshot == "full" and loaded == 0 and run.existing:
+            report.warnings.append("No row could be loaded, so no record was closed.")
+        corrected = _reapply_corrections(run)
+        if corrected:
+            report.warnings.append(
+                f"{corrected} accepted correction(s) re-applied: the source still sends the old value."
+            )
+        fields = counter.finish()
+        fields.insert(
+            0, local_id_quality(readable, c["no_id"], c["too_long"], c["duplicates"], loaded)
+        )
+        if fields and loaded:
+            conn.execute(
+                insert(DataQualityFieldStat),
+                [
+                    {
+                        "batch_id": batch_id,
+                        "field": fq.field,
+                        "rows": fq.rows,
+                        "present": fq.present,
+                        "valid": fq.valid,
+                        "distinct_values": fq.distinct,
+                        "completeness": fq.completeness,
+                        "validity": fq.validity,
+                        "uniqueness": fq.uniqueness,
+                        "problems": fq.problems or None,
+                    }
+                    for fq in fields
+                ],
+            )
+        reasons = Counter(_reason_kind(r[3]) for r in q_rows)
+        changed_any = c["new"] + c["changed"] + c["reopened"] + closed
+        status = "failed" if loaded == 0 else ("done" if changed_any else "unchanged")
+        message = None
+        if loaded == 0:
+            message = (
+                f"No row could be loaded: {quarantined:,} row(s) quarantined."
+                if quarantined
+                else "The file has no data rows."
+            )
+        report.quality = [fq.as_dict() for fq in fields]
+        report.quarantine_reasons = dict(reasons)
+        report.batch_id = batch_id
+        report.status = status
+        report.message = message
+        report.rows_in = rows_in
+        report.rows_loaded = loaded
+        report.rows_quarantined = quarantined
+        report.rows_new = c["new"]
+        report.rows_changed = c["changed"]
+        report.rows_reopened = c["reopened"]
+        report.rows_unchanged = c["unchanged"]
+        report.rows_closed = closed
+        conn.execute(
+            update(IngestBatch)
+            .where(IngestBatch.id == batch_id)
+            .values(
+                status=status,
+                message=message,
+                finished_at=utc_now(),
+                rows_in=rows_in,
+                rows_loaded=loaded,
+                rows_quarantined=quarantined,
+                rows_new=c["new"],
+                rows_changed=c["changed"],
+                rows_reopened=c["reopened"],
+                rows_unchanged=c["unchanged"],
+                rows_closed=closed,
+                report={
+                    "warnings": report.warnings,
+                    "quarantine_reasons": report.quarantine_reasons,
+                    "corrections_reapplied": corrected,
+                    "attributes": [col for col in table.columns if col not in spec.source_columns],
+                },
+            )
+        )
+        if conn.dialect.name == "sqlite":
+            raw.execute("PRAGMA cache_size = -2000")
+
+
+def _reason_kind(reason: str) -> str:
+    """A quarantine reason without its row-specific details, for counting."""
+    if reason.startswith("duplicate local id"):
+        return "duplicate local id"
+    if reason.startswith("expected") or "fields, found" in reason:
+        return "wrong number of fields"
+    return reason.split(":")[0]

@@ -1,0 +1,407 @@
+"""Compile a mapping and the core format's validation rules into one DuckDB query.
+
+Ingest runs this query over each Arrow batch of source rows (`src`, text columns `c0`,
+`c1`, ... and the row ordinal `_row`), so mapping, validation, normalisation, the record as
+received (JSON) and its content hash are computed column-wise in C++, not row by row in
+Python. The rules mirror the pure-Python reference in `joinedup.domain.mapping` and
+`joinedup.domain.validation`; `tests/unit/test_transform_agreement.py` checks that both
+give the same results on generated rows.
+
+Output columns: `_row`, `local_id`, `_hash`, `_record`, `_flags`; the typed store columns
+(`db_columns`); and per mapped field `p:<f>` (a value was received), `q:<f>` (its problem
+code) and `x:<f>` (the value as received, only where there is a problem).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from joinedup.domain.core_format import (
+    CoreFormat,
+    FieldSpec,
+    Kind,
+    identifier_scheme,
+    spec_for,
+)
+from joinedup.domain.identifiers import (
+    NI_BAD_PREFIXES,
+    UPN_ALPHABET,
+    UPN_LA_NUMBERS,
+)
+from joinedup.domain.mapping_spec import FieldRule, MappingSpec
+from joinedup.domain.validation import add_years
+
+WS = "(' ' || chr(9) || chr(10) || chr(13))"
+POSTCODE_IN_TEXT = r"\b([A-Za-z]{1,2}[0-9][A-Za-z0-9]?) ?([0-9][A-Za-z]{2})\b"
+POSTCODE_FULL = (
+    r"GIR0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]([0-9ABEHMNPRV-Y])?|[0-9][A-HJKPS-UW])"
+    r"[0-9][ABD-HJLNP-UW-Z]{2}"
+)
+NI_FULL = r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]"
+EMAIL_FULL = r"[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+"
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00:00)?"
+
+# Store columns that hold JSON documents.
+JSON_COLUMNS = {"reason_codes", "outcome_codes", "identifiers", "attributes"}
+
+
+def lit(value: str) -> str:
+    """A SQL string literal (standard SQL: only the quote is special)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _clean(expr: str, strip: bool = True) -> str:
+    trimmed = f"NULLIF(trim({expr}, {WS}), '')"
+    if strip:
+        return trimmed
+    return f"CASE WHEN {trimmed} IS NULL THEN NULL ELSE {expr} END"
+
+
+def _split_items(expr: str, sep: str) -> str:
+    return (
+        f"list_filter(list_transform(string_split({expr}, {lit(sep)}), "
+        f"lambda i: trim(i, {WS})), lambda i: i <> '')"
+    )
+
+
+def _lookup(expr: str, rule: FieldRule) -> str:
+    table = dict(rule.lookup)
+    if not table:
+        return expr
+    whens = " ".join(f"WHEN {expr} = {lit(k)} THEN {lit(v)}" for k, v in table.items())
+    default = lit(rule.lookup_default) if rule.lookup_default is not None else expr
+    return f"(CASE WHEN {expr} IS NULL THEN NULL {whens} ELSE {default} END)"
+
+
+def _split_name(v: str, part: str) -> str:
+    rest_tokens = (
+        f"list_filter(string_split_regex(substr({v}, strpos({v}, ',') + 1), "
+        f"'[ \\t\\r\\n,]+'), lambda t: t <> '')"
+    )
+    tokens = f"list_filter(string_split_regex({v}, '[ \\t\\r\\n]+'), lambda t: t <> '')"
+    if part == "family":
+        with_comma = f"NULLIF(trim(split_part({v}, ',', 1), {WS}), '')"
+        without = f"{tokens}[-1]"
+    elif part == "given":
+        with_comma = f"{rest_tokens}[1]"
+        without = f"CASE WHEN len({tokens}) > 1 THEN {tokens}[1] END"
+    else:
+        with_comma = f"NULLIF(array_to_string({rest_tokens}[2:], ' '), '')"
+        without = f"NULLIF(array_to_string({tokens}[2:len({tokens}) - 1], ' '), '')"
+    return f"(CASE WHEN strpos({v}, ',') > 0 THEN {with_comma} ELSE {without} END)"
+
+
+def _extract(v: str, what: str) -> str:
+    if what == "postcode":
+        return f"regexp_extract_all({v}, {lit(POSTCODE_IN_TEXT)})[-1]"
+    parts = (
+        f"list_filter(list_transform(string_split(regexp_replace({v}, "
+        f"{lit(POSTCODE_IN_TEXT)}, '', 'g'), ','), lambda p: trim(p, {WS})), lambda p: p <> '')"
+    )
+    index = int(what[-1])
+    if index < 4:
+        return f"{parts}[{index}]"
+    return f"NULLIF(array_to_string({parts}[4:], ', '), '')"
+
+
+def received_expr(rule: FieldRule, column_sql: dict[str, str]) -> str:
+    """The received value of a rule: VARCHAR, or VARCHAR[] for list fields."""
+    if rule.constant is not None:
+        value = lit(rule.constant) if rule.constant else "NULL::VARCHAR"
+    elif rule.column is not None:
+        col = column_sql.get(rule.column)
+        value = _clean(col, rule.strip) if col else "NULL::VARCHAR"
+    else:
+        parts = [_clean(column_sql[c], rule.strip) for c in rule.columns if c in column_sql]
+        value = (
+            f"NULLIF(concat_ws({lit(rule.separator)}, {', '.join(parts)}), '')"
+            if parts
+            else "NULL::VARCHAR"
+        )
+    if rule.split_name is not None:
+        value = _split_name(value, rule.split_name)
+    elif rule.extract is not None:
+        value = _extract(value, rule.extract)
+    if rule.split is not None:
+        items = _split_items(value, rule.split)
+        if rule.lookup:
+            items = f"list_transform({items}, lambda j: {_lookup('j', rule)})"
+        return f"(CASE WHEN {value} IS NULL OR len({items}) = 0 THEN NULL ELSE {items} END)"
+    return _lookup(value, rule)
+
+
+@dataclass(frozen=True)
+class Checks:
+    """SQL for one field: the normalised candidate and the problem code (NULL if valid)."""
+
+    typed: str
+    problem: str
+    is_date: bool = False
+    is_list: bool = False
+
+
+def _checksum(s: str, weights: str, modulus: int) -> str:
+    return (
+        f"(list_sum(list_transform(range(1, 11), lambda i: ({weights}) * "
+        f"(ascii(substr({s}, i, 1)) - 48))) % {modulus})"
+    )
+
+
+def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence[str]) -> Checks:
+    """Validation of the received value `r` of one field, as SQL."""
+    k = spec.kind
+    if k in (Kind.NAME, Kind.TEXT, Kind.NOTE, Kind.IDENTIFIER, Kind.LOCAL_ID):
+        text = (
+            r
+            if k in (Kind.NOTE, Kind.LOCAL_ID)
+            else f"regexp_replace({r}, '[ \\t\\r\\n]+', ' ', 'g')"
+        )
+        if k is Kind.LOCAL_ID:
+            return Checks(r, "NULL::VARCHAR")
+        too_long = (
+            f"WHEN length({text}) > {spec.max_length} THEN 'too_long' " if spec.max_length else ""
+        )
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN strpos({r}, chr(65533)) > 0 "
+            f"THEN 'undecodable' {too_long}END"
+        )
+        return Checks(text, problem)
+    if k is Kind.DATE:
+        if date_formats:
+            fmts = "[" + ", ".join(lit(f) for f in date_formats) + "]"
+            parsed = f"CAST(try_strptime({r}, {fmts}) AS DATE)"
+        else:
+            parsed = (
+                f"(CASE WHEN regexp_full_match({r}, {lit(ISO_DATE)}) "
+                f"THEN TRY_CAST(substr({r}, 1, 10) AS DATE) END)"
+            )
+        rng = spec.date_range
+        conds = [f"WHEN {parsed} IS NULL THEN 'invalid_date'"]
+        if rng is not None:
+            latest = add_years(as_of, rng.max_years_after)
+            code = "future_date" if rng.max_years_after == 0 else "out_of_range"
+            conds.append(f"WHEN {parsed} > DATE '{latest.isoformat()}' THEN '{code}'")
+            if rng.min_years_before is not None:
+                oldest = add_years(as_of, -rng.min_years_before)
+                conds.append(f"WHEN {parsed} < DATE '{oldest.isoformat()}' THEN 'too_old'")
+            if rng.earliest_year is not None:
+                conds.append(
+                    f"WHEN {parsed} < DATE '{rng.earliest_year:04d}-01-01' THEN 'out_of_range'"
+                )
+        problem = f"CASE WHEN {r} IS NULL THEN NULL {' '.join(conds)} END"
+        return Checks(parsed, problem, is_date=True)
+    if k is Kind.CODE:
+        norm = f"regexp_replace(lower({r}), '[ -]+', '_', 'g')"
+        codes = ", ".join(lit(c) for c in spec.codes)
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN {norm} IN ({codes}) THEN NULL "
+            "ELSE 'not_in_code_list' END"
+        )
+        return Checks(norm, problem)
+    if k is Kind.CODES:
+        good = f"list_filter({r}, lambda c: regexp_full_match(c, '[A-Za-z0-9_-]{{1,32}}'))"
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN len({good}) <> len({r}) THEN 'invalid_code' END"
+        )
+        return Checks(f"CASE WHEN len({good}) > 0 THEN {good} END", problem, is_list=True)
+    if k is Kind.POSTCODE:
+        s = f"upper(regexp_replace({r}, '[ \\t]', '', 'g'))"
+        typed = f"substr({s}, 1, length({s}) - 3) || ' ' || right({s}, 3)"
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(POSTCODE_FULL)}) "
+            "THEN 'invalid_format' END"
+        )
+        return Checks(typed, problem)
+    if k is Kind.UPRN:
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({r}, '[0-9]{{1,12}}') "
+            "THEN 'invalid_format' END"
+        )
+        return Checks(f"CAST(TRY_CAST({r} AS BIGINT) AS VARCHAR)", problem)
+    if k is Kind.NHS_NUMBER:
+        s = f"regexp_replace({r}, '[ -]', '', 'g')"
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '[0-9]{{10}}') "
+            f"THEN 'invalid_format' WHEN {_checksum(s, '11 - i', 11)} <> 0 "
+            "THEN 'invalid_check_digit' END"
+        )
+        return Checks(s, problem)
+    if k is Kind.ULN:
+        s = f"replace({r}, ' ', '')"
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '[1-9][0-9]{{9}}') "
+            f"THEN 'invalid_format' WHEN {_checksum(s, '11 - i', 11)} <> 10 "
+            "THEN 'invalid_check_digit' END"
+        )
+        return Checks(s, problem)
+    if k is Kind.UPN:
+        s = f"upper(replace({r}, ' ', ''))"
+        alpha = lit(UPN_ALPHABET)
+        la = ", ".join(str(n) for n in sorted(UPN_LA_NUMBERS))
+        check = (
+            f"substr({alpha}, CAST(list_sum(list_transform(range(2, 14), lambda i: i * "
+            f"(strpos({alpha}, substr({s}, i, 1)) - 1))) % 23 AS BIGINT) + 1, 1)"
+        )
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL "
+            f"WHEN length({s}) <> 13 THEN 'invalid_format' "
+            f"WHEN NOT regexp_full_match(substr({s}, 2, 11), '[0-9]+') "
+            f"OR strpos({alpha}, right({s}, 1)) = 0 THEN 'invalid_format' "
+            f"WHEN TRY_CAST(substr({s}, 2, 3) AS INTEGER) NOT IN ({la}) THEN 'unknown_la_number' "
+            f"WHEN {check} <> substr({s}, 1, 1) THEN 'invalid_check_digit' END"
+        )
+        return Checks(s, problem)
+    if k is Kind.NI_NUMBER:
+        s = f"upper(regexp_replace({r}, '[ \\t]', '', 'g'))"
+        bad = ", ".join(lit(p) for p in sorted(NI_BAD_PREFIXES))
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(NI_FULL)}) "
+            f"OR substr({s}, 1, 2) IN ({bad}) THEN 'invalid_format' END"
+        )
+        return Checks(s, problem)
+    if k is Kind.EMAIL:
+        s = f"lower({r})"
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(EMAIL_FULL)}) "
+            "THEN 'invalid_format' END"
+        )
+        return Checks(s, problem)
+    if k is Kind.PHONE:
+        s0 = f"regexp_replace({r}, '[ ()\\t.\\-]', '', 'g')"
+        s = (
+            f"(CASE WHEN starts_with({s0}, '+44') THEN '0' || substr({s0}, 4) "
+            f"WHEN starts_with({s0}, '0044') THEN '0' || substr({s0}, 5) ELSE {s0} END)"
+        )
+        problem = (
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '0[0-9]{{9,10}}') "
+            "THEN 'invalid_format' END"
+        )
+        return Checks(s, problem)
+    raise ValueError(f"no SQL checks for kind {k}")  # pragma: no cover
+
+
+def _json_object(entries: list[tuple[str, str]]) -> str:
+    """A JSON object of the non-null entries (key, SQL expression of JSON), NULL when empty."""
+    if not entries:
+        return "NULL::VARCHAR"
+    parts = ", ".join(
+        f"CASE WHEN {expr} IS NOT NULL THEN {lit(json.dumps(key, ensure_ascii=False) + ':')} || {expr} END"
+        for key, expr in entries
+    )
+    return f"NULLIF('{{' || concat_ws(',', {parts}) || '}}', '{{}}')"
+
+
+@dataclass
+class Transform:
+    """The compiled query for one mapping, one set of source columns and one ingest day."""
+
+    spec: MappingSpec
+    columns: list[str]
+    fmt: CoreFormat
+    as_of: dt.date
+    db_columns: list[str] = field(default_factory=list)
+    dq_fields: list[str] = field(default_factory=list)
+    _cache: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        targets = [r.target for r in self.spec.rules]
+        self.dq_fields = [t for t in targets if t != "local_id"]
+        core = [t for t in targets if t != "local_id" and identifier_scheme(t) is None]
+        self.db_columns = [f.name for f in self.fmt.fields if f.name in core]
+        if any(identifier_scheme(t) for t in targets):
+            self.db_columns.append("identifiers")
+        self.db_columns += ["attributes", "quality_flags"]
+
+    def sql(self, width: int) -> str:
+        """The query over `src` for a batch holding the first `width` source columns."""
+        if width not in self._cache:
+            self._cache[width] = self._build(width)
+        return self._cache[width]
+
+    def _build(self, width: int) -> str:
+        column_sql = {name: f"c{i}" for i, name in enumerate(self.columns[:width])}
+        rules = self.spec.rules
+        recv = [f"{received_expr(r, column_sql)} AS {ident('r:' + r.target)}" for r in rules]
+        used = self.spec.source_columns
+        attrs = _json_object(
+            [
+                (name, f"to_json({_clean(col)})")
+                for name, col in column_sql.items()
+                if name not in used
+            ]
+        )
+        layer1 = f"SELECT _row, {', '.join(recv)}, {attrs} AS _attributes FROM src"
+
+        checks: dict[str, Checks] = {}
+        parsed = []
+        for rule in rules:
+            spec = spec_for(self.fmt, rule.target)
+            c = field_checks(spec, ident("r:" + rule.target), self.as_of, rule.date_format)
+            checks[rule.target] = c
+            parsed.append(f"{c.typed} AS {ident('n:' + rule.target)}")
+            parsed.append(f"{c.problem} AS {ident('q0:' + rule.target)}")
+        layer2 = f"SELECT *, {', '.join(parsed)} FROM layer1"
+
+        final_q: dict[str, str] = {t: ident("q0:" + t) for t in checks}
+        if "start_date" in checks and "end_date" in checks:
+            s, e = ident("n:start_date"), ident("n:end_date")
+            q0 = ident("q0:end_date")
+            final_q["end_date"] = (
+                f"(CASE WHEN {q0} IS NULL AND {ident('q0:start_date')} IS NULL "
+                f"AND {e} IS NOT NULL AND {s} IS NOT NULL AND {e} < {s} "
+                f"THEN 'end_before_start' ELSE {q0} END)"
+            )
+        outs = ["_row", f"{ident('r:local_id')} AS local_id"]
+        typed: dict[str, str] = {}
+        for target, c in checks.items():
+            if target == "local_id":
+                continue
+            q = final_q[target]
+            n = ident("n:" + target)
+            if c.is_list:
+                value = f"CASE WHEN {n} IS NOT NULL THEN to_json({n}) END"
+            elif c.is_date:
+                value = f"CASE WHEN {q} IS NULL THEN strftime({n}, '%Y-%m-%d') END"
+            else:
+                value = f"CASE WHEN {q} IS NULL THEN {n} END"
+            typed[target] = value
+        for col in self.db_columns:
+            if col in typed:
+                outs.append(f"{typed[col]} AS {ident(col)}")
+        if "identifiers" in self.db_columns:
+            entries = [
+                (str(identifier_scheme(t)), f"to_json({typed[t]})")
+                for t in checks
+                if identifier_scheme(t) is not None
+            ]
+            outs.append(f"{_json_object(entries)} AS identifiers")
+        outs.append("_attributes AS attributes")
+        flag_entries = [(t, f"to_json({final_q[t]})") for t in checks if t != "local_id"]
+        outs.append(f"{_json_object(flag_entries)} AS quality_flags")
+        # Keys in core-format order, so reordering a mapping file changes no hash.
+        order = {name: i for i, name in enumerate(self.fmt.names)}
+        ordered = sorted(rules, key=lambda r: (order.get(r.target, len(order)), r.target))
+        record_entries = [(r.target, f"to_json({ident('r:' + r.target)})") for r in ordered] + [
+            ("attributes", "_attributes")
+        ]
+        outs.append(f"{_json_object(record_entries)} AS _record")
+        for target in self.dq_fields:
+            r = ident("r:" + target)
+            q = final_q[target]
+            outs.append(f"{r} IS NOT NULL AS {ident('p:' + target)}")
+            outs.append(f"{q} AS {ident('q:' + target)}")
+            example = f"to_json({r})" if checks[target].is_list else r
+            outs.append(f"CASE WHEN {q} IS NOT NULL THEN {example} END AS {ident('x:' + target)}")
+        final = (
+            f"WITH layer1 AS ({layer1}), layer2 AS ({layer2}), "
+            f"layer3 AS (SELECT {', '.join(outs)} FROM layer2) "
+            "SELECT *, md5(_record) AS _hash FROM layer3"
+        )
+        return final
