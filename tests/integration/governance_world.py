@@ -4,6 +4,7 @@ governance only refers to these by foreign key (their own services are tested el
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from joinedup.domain.person_number import draw_person_numbers
 from joinedup.governance import users
+from joinedup.governance.agreements import AgreementChange, approve_agreement, create_agreement
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.identity import Person, PersonLink
 from joinedup.store.schema.records import IngestBatch, SourceRecord
@@ -111,3 +113,40 @@ def build_world(engine: Engine) -> World:
         users.create_user(engine, username, username.title())
         users.grant_role(engine, username, org_code, role)
     return world
+
+
+OWNERS = {"CSC": "csc_owner", "NHS": "nhs_owner", "EMP": "emp_owner"}
+
+
+def make_agreement(
+    engine: Engine,
+    code: str,
+    provider: str,
+    datasets: list[str],
+    *,
+    orgs: tuple[str, ...] | list[str] = (),
+    roles: tuple[str, ...] | list[str] = (),
+    purposes: tuple[str, ...] | list[str] = ("safeguarding",),
+    detail: str = "rag",
+    agg: str = "person",
+    basis: str = "public_task",
+) -> None:
+    """Draft (as the partnership admin) and approve (as the provider's data owner)."""
+    create_agreement(
+        engine,
+        code,
+        provider,
+        AgreementChange(
+            title=code,
+            datasets=tuple(datasets),
+            recipient_organisations=tuple(orgs),
+            recipient_roles=tuple(roles),
+            purposes=tuple(purposes),
+            max_detail=detail,
+            finest_aggregation=agg,
+            legal_basis=basis,
+            valid_from=dt.date(2024, 1, 1),
+        ),
+        actor="admin",
+    )
+    approve_agreement(engine, code, actor=OWNERS[provider])
