@@ -220,17 +220,20 @@ def dataset_quality(
         else:
             chosen = next((b for b in batches if b.rows_loaded), None)
         all_ids = [b.id for b in batches]
-        stats_rows = list(
-            s.scalars(
-                select(DataQualityFieldStat)
-                .where(DataQualityFieldStat.batch_id.in_(all_ids + ([chosen.id] if chosen else [])))
-                .order_by(DataQualityFieldStat.id)
-            )
+        stats_rows = s.scalars(
+            select(DataQualityFieldStat)
+            .where(DataQualityFieldStat.batch_id.in_(all_ids + ([chosen.id] if chosen else [])))
+            .order_by(DataQualityFieldStat.id)
         )
-    by_batch: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for st in stats_rows:
-        by_batch[st.batch_id].append(_stat_dict(st))
-    fields = by_batch.get(chosen.id, []) if chosen else []
+        by_batch: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for st in stats_rows:
+            by_batch[st.batch_id].append(_stat_dict(st))
+        chosen_dict = _batch_dict(chosen) if chosen else None
+        batch_dicts = [_batch_dict(b) for b in reversed(batches)]
+        dataset_name = ds.name
+        org_code = organisation.code
+        ds_code = ds.code
+    fields = by_batch.get(chosen_dict["id"], []) if chosen_dict else []
     problems = []
     for f in fields:
         for code, entry in (f["problems"] or {}).items():
@@ -246,13 +249,13 @@ def dataset_quality(
             )
     problems.sort(key=lambda p: -p["count"])
     trend_rows = []
-    for b in reversed(batches):
-        fs = by_batch.get(b.id, [])
+    for bd in batch_dicts:
+        fs = by_batch.get(bd["id"], [])
         comp = [f["completeness"] for f in fs if f["field"] != "local_id"]
         val = [f["validity"] for f in fs if f["validity"] is not None and f["field"] != "local_id"]
         trend_rows.append(
             {
-                **_batch_dict(b),
+                **bd,
                 "completeness": sum(comp) / len(comp) if comp else None,
                 "validity": sum(val) / len(val) if val else None,
                 "problems": sum(
@@ -261,15 +264,15 @@ def dataset_quality(
             }
         )
     return {
-        "organisation": organisation.code,
-        "dataset": ds.code,
-        "dataset_name": ds.name,
+        "organisation": org_code,
+        "dataset": ds_code,
+        "dataset_name": dataset_name,
         "records": {
             "active": counts.get("active", 0),
             "closed": counts.get("closed", 0),
             "active_with_problems": flagged or 0,
         },
-        "batch": _batch_dict(chosen) if chosen else None,
+        "batch": chosen_dict,
         "fields": fields,
         "top_problems": problems[:20],
         "trend": trend_rows,
