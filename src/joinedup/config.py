@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field(
         default="600/minute", description="Requests allowed per API token (moving window)."
     )
+    fhir_identifier_base: str = Field(
+        default="https://joinedup.invalid/Id",
+        description="Base URI of the FHIR identifier systems joinedup names itself "
+        "(`<base>/person-number`, `<base>/upn`, ...); set it to a URI the partnership owns.",
+    )
     upper_threshold: float = Field(
         default=0.99, description="Match probability at or above which records link automatically."
     )

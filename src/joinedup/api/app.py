@@ -30,6 +30,7 @@ API_ROUTERS: list[tuple[str, str]] = [
     ("agreements", "/api/v1"),
     ("consents", "/api/v1"),
     ("audit", "/api/v1"),
+    ("fhir", "/fhir"),
 ]
 
 

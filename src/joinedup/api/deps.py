@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
+from joinedup.config import Settings
 from joinedup.errors import Forbidden
 from joinedup.governance.auth import Principal
 
@@ -23,6 +24,14 @@ def get_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def _unauthorised(detail: str) -> HTTPException:

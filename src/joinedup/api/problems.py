@@ -10,10 +10,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from joinedup.api.fhir import FHIR_MEDIA_TYPE
+from joinedup.api.fhir.outcome import operation_outcome
 from joinedup.errors import JoinedupError
 from joinedup.logging import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+FHIR_PREFIX = "/fhir"
 PROBLEM_BASE = "https://joinedup.invalid/problems/"
 
 log = get_logger(__name__)
@@ -42,6 +45,14 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    if request.url.path.startswith(FHIR_PREFIX):
+        # FHIR clients expect an OperationOutcome, not a problem document.
+        return JSONResponse(
+            operation_outcome(status, title, detail),
+            status_code=status,
+            media_type=FHIR_MEDIA_TYPE,
+            headers=headers,
+        )
     body = Problem(
         type=type_,
         title=title,
@@ -147,13 +158,14 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403,
 
 
 def problems_as_problem_json(spec: dict[str, Any]) -> dict[str, Any]:
-    """Declare problem responses under `application/problem+json` only.
+    """Declare problem responses under `application/problem+json` only (on `/fhir`, as
+    OperationOutcome resources under `application/fhir+json`).
 
     FastAPI files a response model under the route's media type (application/json); errors
     are sent as application/problem+json, so the schema is moved there and the JSON entry
     dropped, which lets clients and Schemathesis check errors against the document.
     """
-    for path_item in spec.get("paths", {}).values():
+    for path, path_item in spec.get("paths", {}).items():
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
@@ -161,4 +173,9 @@ def problems_as_problem_json(spec: dict[str, Any]) -> dict[str, Any]:
                 content = response.get("content", {})
                 if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                if path.startswith(FHIR_PREFIX) and PROBLEM_MEDIA_TYPE in content:
+                    del content[PROBLEM_MEDIA_TYPE]
+                    content[FHIR_MEDIA_TYPE] = {
+                        "schema": {"$ref": "#/components/schemas/OperationOutcome"}
+                    }
     return spec

@@ -166,9 +166,17 @@ def _fields(record: SourceRecord) -> dict[str, Any]:
 
 
 def known_to(
-    store: Session | Engine, principal: Principal, purpose: str, person_number: str
+    store: Session | Engine,
+    principal: Principal,
+    purpose: str,
+    person_number: str,
+    *,
+    channel: str = "known_to",
 ) -> KnownToView:
     """The known-to view of `person_number` for `principal` acting for `purpose`.
+
+    `channel` names the way the view is shown in its audit entry (`known_to`,
+    `fhir_patient`, ...).
 
     Raises InvalidInput (not a person number, unknown purpose), NotFound, or Forbidden (a
     role without person-level work). The decision is audited in `store`'s transaction when
@@ -183,7 +191,7 @@ def known_to(
             principal,
             purpose,
             person.id,
-            details={"view": "known_to", "asked_number": asked},
+            details={"view": channel, "asked_number": asked},
         )
         by_dataset = result.by_dataset
         allowed = {d.dataset.dataset_id: d for d in result.allowed if d.detail >= Detail.KNOWN_TO}
