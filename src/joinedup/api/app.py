@@ -25,6 +25,7 @@ from joinedup.web import install_web
 API_ROUTERS: list[tuple[str, str]] = [
     ("health", "/api/v1"),
     ("organisations", "/api/v1"),
+    ("records", "/api/v1"),
     ("persons", "/api/v1"),
     ("breakglass", "/api/v1"),
     ("agreements", "/api/v1"),

@@ -45,6 +45,10 @@ PersonNumberPath = Annotated[
     ),
 ]
 
+# Ids are 64-bit in the store; a bigger number cannot name anything (and would overflow).
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 500).")]
 Cursor = Annotated[
     str | None,
@@ -58,6 +62,7 @@ __all__ = [
     "CodePath",
     "Cursor",
     "DetailLabel",
+    "IdPath",
     "LegalBasis",
     "Limit",
     "LongText",

@@ -14,6 +14,7 @@ from joinedup.api.models import (
     DEFAULT_LIMIT,
     Code,
     Cursor,
+    IdPath,
     Limit,
     LongText,
     PersonNumber,
@@ -118,7 +119,7 @@ def record_consent(body: ConsentIn, principal: PrincipalDep, engine: EngineDep) 
     summary="Withdraw a permit or refusal (it stays on the register, marked withdrawn)",
 )
 def withdraw_consent(
-    consent_id: int, body: WithdrawIn, principal: PrincipalDep, engine: EngineDep
+    consent_id: IdPath, body: WithdrawIn, principal: PrincipalDep, engine: EngineDep
 ) -> ConsentRecorded:
     require_roles(principal, *RECORDERS)
     service.withdraw_consent(engine, consent_id, actor=principal.username, reason=body.reason)
