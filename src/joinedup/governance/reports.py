@@ -19,6 +19,7 @@ from joinedup.governance.lookups import (
     user_by_username,
 )
 from joinedup.store.schema.governance import UserRole
+from joinedup.store.schema.identity import Person
 
 REPORT_ROLES = ("data_owner", "partnership_admin")
 
@@ -37,8 +38,6 @@ def subject_report(
 
     `actor` must be a data owner or partnership admin; None is the server operator.
     """
-    from joinedup.store.schema.identity import Person
-
     with session_scope(store) as session:
         user = None
         if actor is not None:

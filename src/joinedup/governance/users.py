@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -43,13 +44,13 @@ class UserSummary:
 
 
 def actor_entry(
-    session: Session, actor: str | None, action: str, **fields: object
+    session: Session, actor: str | None, action: str, **fields: Any
 ) -> audit.AuditEntry:
     """An audit entry made by the user `actor` (None: the server operator)."""
     if actor is None:
-        return audit.AuditEntry(action=action, **fields)  # type: ignore[arg-type]
+        return audit.AuditEntry(action=action, **fields)
     user = user_by_username(session, actor)
-    return audit.AuditEntry(action=action, actor=user.username, actor_user_id=user.id, **fields)  # type: ignore[arg-type]
+    return audit.AuditEntry(action=action, actor=user.username, actor_user_id=user.id, **fields)
 
 
 def require_admin(session: Session, actor: str | None, organisation_id: int | None) -> None:
