@@ -187,6 +187,16 @@ def _cli(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return seconds, max(peak, before) / 1024**2, proc.stdout
 
 
+def _json_from(out: str) -> dict[str, Any]:
+    """The JSON object a `--json` command printed (anything a library printed before it is
+    shown on stderr)."""
+    start = out.find("{")
+    if start > 0:
+        sys.stderr.write(f"(text before the JSON: {out[:start]!r})\n")
+    obj, _ = json.JSONDecoder().raw_decode(out[start:])
+    return dict(obj)
+
+
 def baseline(engine: Engine, truth_path: Path, threshold: float = 0.9) -> dict[str, Any]:
     """Plain Splink: default comparison library, same blocking, connected components."""
     import splink.comparison_library as cl
@@ -304,7 +314,7 @@ def main() -> int:
     env = {**os.environ, "JOINEDUP_DATABASE_URL": url}
     train_s, train_gib, _ = _cli(["link", "train", "--json"], env)
     run_s, run_gib, out = _cli(["link", "run", "--json"], env)
-    run = json.loads(out)
+    run = _json_from(out)
     print(
         f"joinedup link train {train_s:.1f}s (peak {train_gib:.2f} GiB); "
         f"link run {run_s:.1f}s (peak {run_gib:.2f} GiB); total {train_s + run_s:.1f}s"
