@@ -8,7 +8,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
-from linkage_fixtures import fixed_model_settings, make_people, record_for
 
 from joinedup.domain.match_features import prepare_record
 from joinedup.domain.match_scorer import params_from_settings, score_pair
@@ -16,6 +15,7 @@ from joinedup.identity.features import FEATURES_TABLE, build_features
 from joinedup.identity.nicknames import nickname_table
 from joinedup.identity.record_source import SCHEMA
 from joinedup.identity.splink_engine import predict
+from linkage_fixtures import fixed_model_settings, make_people, record_for
 
 
 def _records() -> list[dict[str, Any]]:
