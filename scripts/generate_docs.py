@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # path relative to the repository -> "module:function" returning the document's text
 GENERATORS: dict[str, str] = {
     "docs/cli.md": "joinedup.cli.docs:cli_reference",
+    "docs/data-definitions.md": "joinedup.records.data_definitions:data_definitions",
     "docs/policy.md": "joinedup.governance.policy_doc:policy_reference",
 }
 

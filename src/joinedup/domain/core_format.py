@@ -190,7 +190,7 @@ V1_FIELDS: tuple[FieldSpec, ...] = (
         _P,
         Kind.ULN,
         "Unique Learner Number: 10 digits, first not 0, weighted sum 10 mod 11.",
-        "1234567897",
+        "1234567899",
         16,
         unique_expected=True,
     ),

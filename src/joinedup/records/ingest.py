@@ -263,7 +263,7 @@ def _process(
     else:
         counter.add(out)
     if new_idx:
-        _insert_new(run, out.take(new_idx))
+        _insert_new(run, out if len(new_idx) == out.num_rows else out.take(new_idx))
     if changed:
         _update_changed(run, out.take([c[0] for c in changed]), changed)
 
@@ -272,7 +272,8 @@ def _insert_new(run: _Run, sub: pa.Table) -> None:
     w = run.writer
     n = sub.num_rows
     ids = w.allocate_ids("source_records", n)
-    db_cols = run.transform.db_columns
+    # Columns empty throughout this chunk are left to their default (NULL), not bound.
+    db_cols = [c for c in run.transform.db_columns if sub.column(c).null_count < n]
     values = [sub.column(c).to_pylist() for c in db_cols]
     lids = sub.column("local_id").to_pylist()
     hashes = sub.column("_hash").to_pylist()
