@@ -372,7 +372,7 @@ def scenarios(draw: st.DrawFn) -> dict:
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

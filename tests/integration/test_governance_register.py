@@ -50,21 +50,25 @@ def test_register_lists_person_and_record_entries_with_withdrawal(engine) -> Non
         withdraw_consent(engine, first, actor="social", reason="again")
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error"),
-    [
-        ({"decision": "maybe"}, InvalidInput),
-        ({"decision": "deny", "purpose": "gossip"}, InvalidInput),
-        ({"decision": "deny", "recipient": "NOPE"}, NotFound),
-        ({"decision": "deny", "person_number": None}, InvalidInput),
-    ],
-)
-def test_bad_consent_entries_are_refused(engine, kwargs, error) -> None:
+BAD_ENTRIES = [
+    ({"decision": "maybe"}, InvalidInput),
+    ({"decision": "deny", "purpose": "gossip"}, InvalidInput),
+    ({"decision": "deny", "recipient": "NOPE"}, NotFound),
+    ({"decision": "deny", "person_number": None}, InvalidInput),
+    (
+        {"decision": "deny", "valid_from": dt.date(2025, 2, 1), "valid_to": dt.date(2025, 1, 1)},
+        InvalidInput,
+    ),
+]
+
+
+def test_bad_consent_entries_are_refused(engine) -> None:
     world = build_world(engine)
-    args = {"actor": "social", "person_number": world.person_number, **kwargs}
-    decision = args.pop("decision")
-    with pytest.raises(error):
-        record_consent(engine, decision, **args)
+    for kwargs, error in BAD_ENTRIES:
+        args = {"actor": "social", "person_number": world.person_number, **kwargs}
+        decision = args.pop("decision")
+        with pytest.raises(error):
+            record_consent(engine, decision, **args)
     assert list_consents(engine, world.person_number) == []
 
 
