@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from joinedup.cli.common import console, print_json, state
 from joinedup.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from joinedup.governance.agreements import AgreementChange
 
 AS_HELP = "Username of the person acting (recorded in the audit log)."
 
@@ -236,7 +240,7 @@ def _change(
     note: str | None,
     *,
     creating: bool,
-) -> object:
+) -> AgreementChange:
     from joinedup.governance.agreements import AgreementChange
 
     def many(values: list[str] | None) -> tuple[str, ...] | None:
@@ -298,7 +302,7 @@ def agreement_create(
         title, dataset, recipient_org, recipient_role, purpose, max_detail,
         finest_aggregation, legal_basis, valid_from, valid_to, None, creating=True,
     )  # fmt: skip
-    create_agreement(state(ctx).engine(), code, provider, change, actor=actor)  # type: ignore[arg-type]
+    create_agreement(state(ctx).engine(), code, provider, change, actor=actor)
     console.print(
         f"Agreement {code} drafted (version 1). A data owner of {provider} approves it with "
         f"`joinedup agreement approve {code} --as USER`."
@@ -338,7 +342,7 @@ def agreement_revise(
         title, dataset, recipient_org, recipient_role, purpose, max_detail,
         finest_aggregation, legal_basis, valid_from, valid_to, note, creating=False,
     )  # fmt: skip
-    number = revise_agreement(state(ctx).engine(), code, change, actor=actor)  # type: ignore[arg-type]
+    number = revise_agreement(state(ctx).engine(), code, change, actor=actor)
     console.print(
         f"Agreement {code} version {number} drafted; the version in force stays until it is approved."
     )
