@@ -24,6 +24,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import tempfile
 import time
 from collections import Counter
@@ -551,6 +552,9 @@ def _run_batch(
     report.encoding = table.encoding
     report.warnings += src.warnings + table.warnings
     fmt = core_format(spec.format_version if spec else 1)
+    # JSON Lines learn their columns as they read: look at the first batch before mapping.
+    first = next(table.batches, None)
+    table.batches = itertools.chain([first] if first is not None else [], table.batches)
     if spec is None:
         spec = identity_mapping(table.columns, fmt)
         if spec.rule("local_id") is None:
