@@ -145,7 +145,7 @@ def test_missing_mapped_column_is_a_clear_error_and_a_failed_batch(engine, tmp_p
         engine, "CSC", "m", "fields: {local_id: {column: Ref}, given_name: {column: Forename}}"
     )
     path = write_csv(tmp_path / "x.csv", [{"Ref": "1", "First": "A"}])
-    with pytest.raises(InvalidInput, match="lacks column.*'Forename'") as exc:
+    with pytest.raises(InvalidInput, match=r"lacks column.*'Forename'") as exc:
         ingest_file(engine, "CSC", "m", path)
     assert "'First'" in (exc.value.hint or "")
     with engine.connect() as conn:
