@@ -20,8 +20,10 @@ All for the purpose `safeguarding`; analyst@NHS may not use the view at all (403
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from joinedup.domain.person_number import draw_person_numbers
 from joinedup.governance import agreements, consent, tokens, users
+from joinedup.records.datasets import add_dataset
+from joinedup.records.organisations import add_organisation
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.identity import Person, PersonLink
 from joinedup.store.schema.records import IngestBatch, SourceRecord
@@ -54,6 +58,7 @@ USERS = {
     "sch_owner": ("SCH", "data_owner"),
     "nhs_owner": ("NHS", "data_owner"),
     "hsg_owner": ("HSG", "data_owner"),
+    "emp_owner": ("EMP", "data_owner"),
     "linker": ("CSC", "linkage_officer"),
     "admin": ("CSC", "partnership_admin"),
 }
@@ -91,7 +96,7 @@ INVOLVEMENTS: dict[str, dict[str, Any]] = {
         "reason_codes": ["N1", "neglect"],
         "outcome_codes": ["CP-PLAN"],
         "note": "Home visit 3 May: concerns about supervision.",
-        "upn": "A123456789012",
+        "upn": "A807825582632",
     },
     "SCH": {
         "service": "Riverside Primary",
@@ -132,7 +137,6 @@ INVOLVEMENTS: dict[str, dict[str, Any]] = {
 class Partnership:
     engine: Engine
     orgs: dict[str, int] = field(default_factory=dict)
-    datasets: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     person_id: int = 0
     person_number: str = ""
@@ -145,16 +149,12 @@ class Partnership:
 
 
 def add_organisations(engine: Engine, orgs: dict[str, tuple[str, str]]) -> dict[str, int]:
-    """Organisations and one dataset each (test set-up, until a partnership service
-    registers them)."""
+    """Organisations and one dataset each (no mapping: their files are in the core format),
+    through the records services."""
     out = {}
-    with transaction(engine) as session:
-        for code, (name, ds_code) in orgs.items():
-            org = Organisation(code=code, name=name, kind="test")
-            session.add(org)
-            session.flush()
-            session.add(Dataset(organisation_id=org.id, code=ds_code, name=f"{name} {ds_code}"))
-            out[code] = org.id
+    for code, (name, ds_code) in orgs.items():
+        out[code] = add_organisation(engine, code, name, kind="test").id
+        add_dataset(engine, code, ds_code, name=f"{name} {ds_code}")
     return out
 
 
@@ -238,14 +238,19 @@ def add_merged_number(engine: Engine, survivor_id: int) -> str:
     return number
 
 
-def build_partnership(engine: Engine) -> Partnership:
-    """The partnership of the module docstring, ready for the known-to view."""
+def build_partnership(engine: Engine, *, people: bool = True) -> Partnership:
+    """The partnership of the module docstring, ready for the known-to view.
+
+    `people=False` sets up organisations, datasets, users, tokens and agreements only (the
+    end-to-end tests upload and link the records themselves)."""
     world = Partnership(engine)
     world.orgs = add_organisations(engine, ORGANISATIONS)
     # One transaction for the governance set-up keeps each test's seeding quick.
     with transaction(engine) as session:
         world.tokens = add_users(session, USERS)
         add_agreements(session, AGREEMENTS)
+    if not people:
+        return world
     world.person_id, world.person_number = add_person_records(engine, INVOLVEMENTS, PERSON)
     world.merged_number = add_merged_number(engine, world.person_id)
     _, world.other_number = add_person_records(
@@ -253,13 +258,69 @@ def build_partnership(engine: Engine) -> Partnership:
         {"EMP": {"service": "Works programme", "involvement_type": "programme"}},
         {"given_name": "Eddie", "family_name": "Other", "date_of_birth": dt.date(1990, 1, 1)},
     )
-    # Amy refused sharing with NHS, for any purpose.
+    refuse_nhs(engine, world.person_number)
+    return world
+
+
+def refuse_nhs(engine: Engine, person_number: str) -> None:
+    """Amy refused sharing with NHS, for any purpose."""
     consent.record_consent(
         engine,
         "deny",
         actor="csc_owner",
-        person_number=world.person_number,
+        person_number=person_number,
         recipient="NHS",
         evidence="Told her social worker on 1 May 2024.",
     )
-    return world
+
+
+# One more person per extract, unrelated to Amy (so linking has something to keep apart).
+OTHERS: dict[str, dict[str, Any]] = {
+    "CSC": {"given_name": "Ben", "family_name": "Jones", "date_of_birth": dt.date(2011, 5, 6)},
+    "SCH": {"given_name": "Cara", "family_name": "Smith", "date_of_birth": dt.date(2012, 8, 9)},
+    "NHS": {"given_name": "Dev", "family_name": "Patel", "date_of_birth": dt.date(1988, 2, 3)},
+    "HSG": {"given_name": "Erin", "family_name": "Walsh", "date_of_birth": dt.date(1979, 11, 30)},
+    "EMP": {"given_name": "Finn", "family_name": "Doyle", "date_of_birth": dt.date(1995, 4, 17)},
+}
+EXTRACT_COLUMNS = (
+    "local_id",
+    *PERSON,
+    "service",
+    "involvement_type",
+    "start_date",
+    "end_date",
+    "episode_status",
+    "rag",
+    "lead_practitioner",
+    "lead_contact",
+    "reason_codes",
+    "outcome_codes",
+    "note",
+    "upn",
+)
+
+
+def amy_local_id(org_code: str) -> str:
+    return f"{org_code}-AMY"
+
+
+def extract_csv(org_code: str) -> str:
+    """The organisation's extract in the core record format: Amy (when she is known there,
+    with the same values the store seed writes) and one other person."""
+    rows: list[dict[str, Any]] = []
+    if org_code in INVOLVEMENTS:
+        rows.append({"local_id": amy_local_id(org_code), **PERSON, **INVOLVEMENTS[org_code]})
+    rows.append({"local_id": f"{org_code}-OTHER", **OTHERS[org_code], "postcode": "LS9 9ZZ"})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXTRACT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: ";".join(v)
+                if isinstance(v, list)
+                else (v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in row.items()
+            }
+        )
+    return out.getvalue()

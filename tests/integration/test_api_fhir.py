@@ -103,7 +103,7 @@ def test_identifier_base_is_configurable(engine, world) -> None:
     with TestClient(create_app(engine, settings)) as client:
         p = patient(read(client, world, "social"))
     assert systems(p)["https://id.northshire.example/joinedup/person-number"] == world.person_number
-    assert systems(p)["https://id.northshire.example/joinedup/upn"] == "A123456789012"
+    assert systems(p)["https://id.northshire.example/joinedup/upn"] == "A807825582632"
 
 
 def test_reads_are_audited_as_fhir(client, world) -> None:

@@ -45,7 +45,7 @@ def test_own_organisation_sees_its_record_in_full_and_others_by_agreement(world)
     # Own record: every field, dates to the day.
     assert csc.detail == "full" and csc.basis == "your organisation's own record"
     assert csc.start == "2023-04-12" and csc.note.startswith("Home visit")
-    assert csc.record["local_id"].startswith("CSC-") and csc.record["upn"] == "A123456789012"
+    assert csc.record["local_id"].startswith("CSC-") and csc.record["upn"] == "A807825582632"
     # NHS shares coded detail with CSC: codes, RAG, dates to the month, no note.
     assert nhs.detail == "coded" and nhs.basis == "agreement NHS-CSC v1"
     assert (nhs.rag, nhs.reason_codes, nhs.outcome_codes) == ("green", ["R45.8"], ["DISCHARGED"])
