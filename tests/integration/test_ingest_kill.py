@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_helpers import person, setup_org, write_csv
 from sqlalchemy import func, select, text
 
-from ingest_helpers import person, setup_org, write_csv
 from joinedup.records.ingest import ingest_file
 from joinedup.store import create_store_engine, ensure_schema
 from joinedup.store.schema.records import (
