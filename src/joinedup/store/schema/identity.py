@@ -62,7 +62,8 @@ class Person(Base):
     status: Mapped[str] = mapped_column(
         String(16), default="active"
     )  # active|pending|merged|retired
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # Indexed: every person view looks up the numbers merged into the person it shows.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"))
 

@@ -245,6 +245,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
     sa.UniqueConstraint('person_number', name=op.f('uq_persons_person_number'))
     )
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_persons_merged_into_id'), ['merged_into_id'], unique=False)
+
     op.create_table('agreement_datasets',
     sa.Column('agreement_version_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
     sa.Column('dataset_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -609,6 +612,9 @@ def downgrade() -> None:
 
     op.drop_table('agreement_recipients')
     op.drop_table('agreement_datasets')
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_persons_merged_into_id'))
+
     op.drop_table('persons')
     op.drop_table('issued_person_numbers')
     with op.batch_alter_table('ingest_batches', schema=None) as batch_op:
