@@ -77,8 +77,12 @@ def read_rows(path: Path, source: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def split_name(value: str, part: str) -> str | None:
-    family, _, rest = value.partition(",")
-    given, _, middle = rest.strip().partition(" ")
+    if "," in value:  # "SURNAME, Forename Middle"
+        family, _, rest = value.partition(",")
+        given, _, middle = rest.strip().partition(" ")
+    else:  # "Forename Middle SURNAME"
+        words = value.split()
+        family, given, middle = words[-1], words[0] if len(words) > 1 else "", " ".join(words[1:-1])
     return {"family": family.strip(), "given": given, "middle": middle.strip()}[part] or None
 
 
@@ -292,19 +296,153 @@ def test_codes_dates_and_episodes_are_well_formed(partnership: dict[str, Any]) -
             assert dob is None or dob <= EXTRACT_DATE
 
 
-def test_each_partner_covers_the_plausible_people(partnership: dict[str, Any]) -> None:
-    truth, people = partnership["truth"], partnership["people"]
-    ages: dict[str, list[int]] = defaultdict(list)
+def _known(truth: dict[tuple[str, str, str], str]) -> dict[str, set[str]]:
+    """The people each dataset has a record of."""
+    known: dict[str, set[str]] = defaultdict(set)
     for (_, dataset, _), key in truth.items():
-        ages[dataset].append(people[key]["age"])
+        known[dataset].add(key)
+    return known
+
+
+def _share(keys: list[str], known: set[str]) -> float:
+    return sum(k in known for k in keys) / len(keys)
+
+
+def test_each_partner_covers_the_plausible_people(partnership: dict[str, Any]) -> None:
+    people = partnership["people"]
+    known = _known(partnership["truth"])
+    ages = {dataset: [people[k]["age"] for k in keys] for dataset, keys in known.items()}
     assert max(ages["csc_cases"]) <= 17
     assert min(ages["pupils"]) >= 4 and max(ages["pupils"]) <= 19
     assert min(ages["asc_clients"]) >= 18
     assert min(ages["participants"]) >= 16 and max(ages["participants"]) <= 67
-    assert min(ages["tenancies"]) >= 18
+    assert min(ages["benefit_claims"]) >= 18
     assert min(ages["patients"]) <= 4 and max(ages["patients"]) >= 80
+    for dataset in ("gp_registrations", "hospital_patients", "tenancies"):
+        assert min(ages[dataset]) == 0 and max(ages[dataset]) >= 90, dataset
     # older people are far more likely to be known to adult social care than younger adults
     assert sum(a >= 65 for a in ages["asc_clients"]) > len(ages["asc_clients"]) / 2
+
+    everyone = list(people)
+    by_age = lambda low, high: [k for k, p in people.items() if low <= p["age"] <= high]  # noqa: E731
+    # nearly everyone is registered with a GP, the young men and newborns a little less often
+    assert 0.95 <= _share(everyone, known["gp_registrations"]) <= 0.99
+    assert _share(by_age(36, 100), known["gp_registrations"]) > 0.97
+    # most people were seen at the hospital in three years, nearly every old person
+    assert 0.65 <= _share(everyone, known["hospital_patients"]) <= 0.8
+    assert _share(by_age(80, 100), known["hospital_patients"]) > 0.88
+    # health visiting reaches nearly every under-five
+    assert _share(by_age(0, 4), known["patients"]) > 0.85
+    # about one household in six rents from the housing association
+    assert 0.12 <= _share(everyone, known["tenancies"]) <= 0.22
+    # people known to a partner: about 2.5 partners per person
+    assert 2.45 <= sum(len(keys) for keys in known.values()) / len(people) <= 3.0
+
+
+def _academic_age(born: dt.date) -> int:
+    """Age on 31 August 2024, which decides the school year 2024/25 (Reception at 4)."""
+    return 2024 - born.year - int((born.month, born.day) > (8, 31))
+
+
+def test_every_child_of_school_age_is_on_a_school_roll(partnership: dict[str, Any]) -> None:
+    people = partnership["people"]
+    pupils = _known(partnership["truth"])["pupils"]
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for key, person in people.items():
+        by_year[_academic_age(person["date_of_birth"])].append(key)
+    for year in range(4, 16):  # Reception to Year 11
+        assert by_year[year] and _share(by_year[year], pupils) == 1.0, year
+    assert 0.6 < _share(by_year[16] + by_year[17], pupils) < 1.0  # shares: test_synth_population
+    assert 0.0 < _share(by_year[18], pupils) < 0.3
+    assert not any(k in pupils for y, keys in by_year.items() if y < 4 or y > 18 for k in keys)
+
+
+def _raw_rows(partnership: dict[str, Any], dataset: str) -> tuple[str, list[dict[str, Any]]]:
+    item = next(i for i in partnership["manifest"]["extracts"] if i["dataset"] == dataset)
+    out = partnership["out"]
+    mapping = yaml.safe_load((out / item["mapping"]).read_text(encoding="utf-8"))
+    return item["organisation"], read_rows(out / item["file"], mapping["source"])
+
+
+def test_benefit_claims_cover_claimants_and_partners(partnership: dict[str, Any]) -> None:
+    people, truth = partnership["people"], partnership["truth"]
+    org, rows = _raw_rows(partnership, "benefit_claims")
+    person = {
+        r["PERSON_REF"]: people[truth[(org, "benefit_claims", r["PERSON_REF"])]] for r in rows
+    }
+    adults = [k for k, p in people.items() if p["age"] >= 18]
+    claimed = {p["person_key"] for p in person.values()}
+    assert 0.15 <= _share(adults, claimed) <= 0.2
+    claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        claims[r["CLAIM_NO"]].append(r)
+    with_partner = 0
+    for number, members in claims.items():
+        parties = Counter(r["PARTY"] for r in members)
+        assert parties["CLAIMANT"] <= 1 and parties["PARTNER"] <= 1, number
+        if any(r["STATUS"] != "CANCELLED" for r in members):
+            assert parties["CLAIMANT"] == 1, number  # a live claim has its claimant
+        with_partner += parties["PARTNER"] == 1
+        # one claim: one household, one benefit, one period and one status
+        assert len({person[r["PERSON_REF"]]["household_key"] for r in members}) == 1, number
+        assert len({(r["BENEFIT"], r["CLAIM_START"], r["STATUS"]) for r in members}) == 1
+    assert with_partner > 20
+    # the NI number is needed for a claim: nearly every row holds it (or lost it to an error)
+    lost = {
+        e["local_id"]
+        for e in partnership["errors"]
+        if e["dataset"] == "benefit_claims" and e["field"] == "ni_number"
+    }
+    held = sum(bool(r["NINO"]) or r["PERSON_REF"] in lost for r in rows)
+    assert held / len(rows) > 0.93
+
+
+def test_housing_lists_whole_households(partnership: dict[str, Any]) -> None:
+    people, truth = partnership["people"], partnership["truth"]
+    org, rows = _raw_rows(partnership, "tenancies")
+    households: dict[str, list[str]] = defaultdict(list)
+    for key, p in people.items():
+        households[p["household_key"]].append(key)
+    person = {r["tenantRef"]: people[truth[(org, "tenancies", r["tenantRef"])]] for r in rows}
+    on_file = {p["household_key"] for p in person.values()}
+    known = {p["person_key"] for p in person.values()}
+    for household in on_file:  # everyone in a tenant's household is on file
+        assert set(households[household]) <= known, household
+    heads: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        p = person[r["tenantRef"]]
+        if r["householdRole"] in ("Lead tenant", "Applicant"):
+            heads[p["household_key"]].add(p["person_key"])
+        if r["householdRole"] == "Joint tenant":
+            assert p["age"] >= 18
+    assert all(len(heads[h]) == 1 for h in on_file)  # one lead tenant or applicant each
+    roles = Counter(r["householdRole"] for r in rows)
+    assert roles["Household member"] > roles["Joint tenant"] > 0 and roles["Applicant"] > 0
+    tenancy_households: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        tenancy_households[r["tenancyRef"]].add(person[r["tenantRef"]]["household_key"])
+    assert all(len(h) == 1 for h in tenancy_households.values())
+
+
+def test_gp_registrations_hold_nhs_numbers_and_one_practice_per_household(
+    partnership: dict[str, Any],
+) -> None:
+    people, truth = partnership["people"], partnership["truth"]
+    org, rows = _raw_rows(partnership, "gp_registrations")
+    lost = {
+        e["local_id"]
+        for e in partnership["errors"]
+        if e["dataset"] == "gp_registrations" and e["field"] == "nhs_number"
+    }
+    held = sum(bool(r["NHS No"]) or r["Patient No"] in lost for r in rows)
+    assert held / len(rows) > 0.99
+    practice: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        key = truth[(org, "gp_registrations", r["Patient No"])]
+        practice[people[key]["household_key"]].add(r["Practice Code"])
+    assert all(len(codes) == 1 for codes in practice.values())
+    assert len({c for codes in practice.values() for c in codes}) > 40
+    assert {r["Registration Status"] for r in rows} == {"Registered", "Deducted"}
 
 
 def test_identifiers_in_extracts_validate_unless_mistyped(partnership: dict[str, Any]) -> None:
@@ -339,8 +477,14 @@ def test_identifiers_in_extracts_validate_unless_mistyped(partnership: dict[str,
 
 def test_truth_covers_every_row_and_the_manifest_every_extract(partnership: dict[str, Any]) -> None:
     out, manifest, truth = partnership["out"], partnership["manifest"], partnership["truth"]
-    assert len(manifest["extracts"]) >= 6
-    assert len({item["file"].rsplit(".", 1)[1] for item in manifest["extracts"]}) >= 4
+    assert len(manifest["extracts"]) == 9
+    assert {item["file"].rsplit(".", 1)[1] for item in manifest["extracts"]} == {
+        "csv",
+        "tsv",
+        "parquet",
+        "jsonl",
+        "xlsx",
+    }
     for item in manifest["extracts"]:
         assert set(item) >= {
             "organisation",

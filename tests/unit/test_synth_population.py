@@ -146,3 +146,39 @@ def test_identifiers_are_valid_and_unique(pop: Population) -> None:
     assert (has_ni == (pop.age >= 16)).all()
     nis = pop.ni_number[has_ni].tolist()
     assert len({v[:8] for v in nis}) == len(nis) and all(NI_FORMAT.match(v) for v in nis)
+
+
+def test_partners_select_their_documented_shares(pop: Population) -> None:
+    """Who each partner knows, on 20,000 people (3-standard-deviation bounds)."""
+    from joinedup.synth.agencies.benefits import RevenuesBenefits
+    from joinedup.synth.agencies.education import Education, academic_age
+    from joinedup.synth.agencies.primary_care import PrimaryCare
+
+    def share(chosen: np.ndarray, among: np.ndarray) -> float:
+        return float(np.isin(np.flatnonzero(among), chosen).mean())
+
+    def close(observed: float, expected: float, among: np.ndarray) -> bool:
+        return abs(observed - expected) <= 3 * np.sqrt(expected * (1 - expected) / among.sum())
+
+    rng = np.random.default_rng(9)
+    pupils = Education().select(pop, rng)
+    year = academic_age(pop.date_of_birth)
+    assert share(pupils, (year >= 4) & (year <= 15)) == 1.0
+    sixth_form = (year == 16) | (year == 17)
+    assert close(share(pupils, sixth_form), 0.85, sixth_form)
+    assert share(pupils, (year < 4) | (year > 18)) == 0.0
+
+    gp = PrimaryCare().select(pop, rng)
+    older = pop.age >= 35
+    assert close(share(gp, older), 0.985, older)
+    young_men = (pop.age >= 18) & (pop.age <= 34) & (pop.sex == "male")
+    assert close(share(gp, young_men), 0.92, young_men)
+
+    benefits = RevenuesBenefits()
+    claims = benefits.select(pop, rng)
+    adults = pop.age >= 18
+    assert 0.15 <= share(claims, adults) <= 0.2
+    assert share(claims, ~adults) == 0.0
+    lone_parents = (pop.household_type == "lone_parent") & (pop.role == "adult")
+    couples = (pop.household_type == "couple") & (pop.age < 60)
+    assert share(claims, lone_parents) > 0.5 > 0.1 > share(claims, couples)

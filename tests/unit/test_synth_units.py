@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import re
 import time
 import zipfile
@@ -16,8 +18,14 @@ from joinedup.errors import InvalidInput
 from joinedup.synth import ErrorRates
 from joinedup.synth.corrupt import dob_typo, identifier_typo, postcode_typo, transpose_dob, typo
 from joinedup.synth.geography import build_rows, geography_csv_text, rows_to_csv
-from joinedup.synth.identifiers import is_valid_uln, nhs_numbers, uln_numbers, upn_numbers
-from joinedup.synth.writers import write_xlsx
+from joinedup.synth.identifiers import (
+    is_valid_uln,
+    nhs_numbers,
+    nhs_pool_size,
+    uln_numbers,
+    upn_numbers,
+)
+from joinedup.synth.writers import write_csv, write_jsonl, write_xlsx
 
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
 
@@ -103,3 +111,51 @@ def test_docs_list_every_rate_with_its_default() -> None:
     text = docs.read_text(encoding="utf-8")
     for name, value in ErrorRates().to_dict().items():
         assert f"| `{name}` | {value:g} |" in text, name
+
+
+def test_nhs_numbers_use_the_999_range_first_then_998() -> None:
+    pool = nhs_pool_size()
+    assert 900_000 < pool < 920_000
+    numbers = nhs_numbers(np.random.default_rng(3), pool + 5000).tolist()
+    assert len(set(numbers)) == len(numbers) == pool + 5000
+    assert all(n.startswith("999") for n in numbers[:pool])
+    assert all(n.startswith("998") for n in numbers[pool:])
+    rng = np.random.default_rng(4)
+    assert all(nhs.is_valid(numbers[i]) for i in rng.integers(0, len(numbers), 2000).tolist())
+
+
+def test_fast_writers_write_what_csv_and_json_write(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    alphabet = ["a", "B", ",", '"', "|", "\t", " ", "£", "–", "\n", ""]
+    table = {
+        name: ["".join(rng.choice(alphabet, size=int(k))) for k in rng.integers(0, 6, 3000)]
+        for name in ("Ref", "Name, full", 'Say "hi"', "Note")
+    }
+    for delimiter, terminator, quote_all in [
+        (",", "\n", False),
+        ("|", "\r\n", False),
+        ("\t", "\n", False),
+        (",", "\r\n", True),
+    ]:
+        write_csv(
+            table, tmp_path / "fast.csv", delimiter=delimiter, lineterminator=terminator,
+            quote_all=quote_all,
+        )  # fmt: skip
+        with (tmp_path / "csv.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(
+                handle,
+                delimiter=delimiter,
+                lineterminator=terminator,
+                quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
+            )
+            writer.writerow(list(table))
+            writer.writerows(zip(*table.values(), strict=True))
+        fast, reference = (tmp_path / "fast.csv").read_bytes(), (tmp_path / "csv.csv").read_bytes()
+        assert fast == reference, (delimiter, terminator, quote_all)
+    write_jsonl(table, tmp_path / "fast.jsonl")
+    expected = "".join(
+        json.dumps({k: v or None for k, v in zip(table, row, strict=True)}, ensure_ascii=False)
+        + "\n"
+        for row in zip(*table.values(), strict=True)
+    )
+    assert (tmp_path / "fast.jsonl").read_text(encoding="utf-8") == expected

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
     app.command(
         "synth",
-        help="Generate a synthetic partnership: six partners' extracts, mappings and truth.",
+        help="Generate a synthetic partnership: nine partner extracts, mappings and truth.",
     )(synth_command)
 
 
@@ -46,8 +46,8 @@ def synth_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
-    """Write the extracts of six partners about one fictional locality, each in its own
-    layout, with a mapping file each, the ground truth (truth.csv), every injected error
+    """Write nine partner extracts about one fictional locality (about 2.6 records per
+    person), each in its own layout, with a mapping file each, the ground truth (truth.csv), every injected error
     (errors.csv) and a manifest.json. Error rates: see docs/synthetic-data.md."""
     from joinedup.synth import PROGRESS_TOTAL, ErrorRates, generate
 

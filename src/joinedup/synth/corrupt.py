@@ -11,7 +11,7 @@ row and edits the value as recorded so far.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,14 +77,29 @@ class ErrorLog:
     def entries(self) -> list[tuple[int, str, str, str, str]]:
         """(row, field, error, original, recorded) in the order applied."""
         out: list[tuple[int, str, str, str, str]] = []
+        for rows, fld, err, before, after in self.chunks():
+            out.extend(
+                (r, fld, err, b, a) for r, b, a in zip(rows.tolist(), before, after, strict=True)
+            )
+        return out
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, str, str, list[str], list[str]]]:
+        """(rows, field, error, originals, recordeds) per batch of changes, in the order
+        applied; values as text (dates ISO, blanks "")."""
         for rows, fld, err, before, after in zip(
             self.rows, self.fields, self.errors, self.original, self.recorded, strict=True
         ):
-            out.extend(
-                (r, fld, err, _text(b), _text(a))
-                for r, b, a in zip(rows.tolist(), before.tolist(), after.tolist(), strict=True)
-            )
-        return out
+            yield rows, fld, err, _texts(before), _texts(after)
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    if values.dtype.kind == "M":
+        days = values.astype("datetime64[D]")
+        text = np.datetime_as_string(days, unit="D").astype(object)
+        text[np.isnat(days)] = ""
+        result: list[str] = text.tolist()
+        return result
+    return [_text(v) for v in values.tolist()]
 
 
 def _text(value: object) -> str:
@@ -314,7 +329,7 @@ def apply_errors(
     rec.family_name[rows] = new
 
     # nickname
-    has_nick = np.isin(pop.given_name[person], np.array(list(NICKNAMES), dtype=object))
+    has_nick = np.array([g in NICKNAMES for g in pop.given_name[person].tolist()], dtype=bool)
     rows = draw(rates.nickname, has_nick, "nickname")
     new = _nicknames(pop.given_name[person][rows], aux(1, rows)[:, 0])
     log.add(rows, "given_name", "nickname", rec.given_name[rows].copy(), new)

@@ -10,12 +10,10 @@ seed and the stage's name), so changing one partner does not change the others.
 
 from __future__ import annotations
 
-import csv
 import json
-import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,17 +21,23 @@ import pyarrow.parquet as pq
 import yaml
 
 from joinedup.errors import InvalidInput
-from joinedup.synth.agencies import Agency, Context, all_agencies
-from joinedup.synth.corrupt import ErrorLog, apply_errors, make_records
-from joinedup.synth.geography import Geography, geography_csv_text, load_geography
-from joinedup.synth.identifiers import nhs_numbers, ni_numbers, uln_numbers, upn_numbers
-from joinedup.synth.names import load_name_pools
-from joinedup.synth.population import EXTRACT_DATE, Population, build_population
+from joinedup.synth.agencies import Agency
+from joinedup.synth.corrupt import apply_errors, make_records
+from joinedup.synth.geography import Geography, geography_csv_text
+from joinedup.synth.partnership import (
+    MAX_PERSONS,
+    assign_identifiers,
+    build_partnership,
+    check_arguments,
+    partner_records,
+    stage_rng,
+)
+from joinedup.synth.population import EXTRACT_DATE, Population
 from joinedup.synth.rates import ErrorRates
+from joinedup.synth.writers import CHUNK_ROWS, csv_text
 
 FORMAT_VERSION = 1
 PROGRESS_TOTAL = 100  # `progress` increments add up to this
-MAX_PERSONS = 20_000_000
 TRUTH_FILE = "truth.csv"
 ERRORS_FILE = "errors.csv"
 POPULATION_FILE = "population.parquet"
@@ -51,9 +55,17 @@ ERROR_COLUMNS = (
     "recorded",
 )
 
-
-def _rng(seed: int, stage: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(stage.encode("utf-8"))])
+# The stages' building blocks under the names benchmarks/linkage.py imports them by (it builds
+# the records in memory); new code should use joinedup.synth.core_records() instead.
+_rng = stage_rng
+_assign_identifiers = assign_identifiers
+__all__ = [
+    "MAX_PERSONS",
+    "PROGRESS_TOTAL",
+    "apply_errors",
+    "generate",
+    "make_records",
+]
 
 
 class _Progress:
@@ -88,14 +100,7 @@ def generate(
     `progress`, when given, is called with increments of work done that add up to
     PROGRESS_TOTAL (100).
     """
-    if isinstance(persons, bool) or not isinstance(persons, int) or persons < 1:
-        raise InvalidInput(
-            f"The number of persons must be a whole number of 1 or more, not {persons!r}."
-        )
-    if persons > MAX_PERSONS:
-        raise InvalidInput(f"At most {MAX_PERSONS:,} persons can be generated, not {persons:,}.")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInput(f"The seed must be a whole number of 0 or more, not {seed!r}.")
+    check_arguments(persons, seed)
     rates = rates or ErrorRates()
     out_dir = Path(out_dir)
     try:
@@ -104,71 +109,66 @@ def generate(
         raise InvalidInput(f"Cannot create the output folder {out_dir}: {exc.strerror}.") from None
     tick = _Progress(progress)
 
-    geo = load_geography()
-    pools = load_name_pools()
-    pop = build_population(persons, _rng(seed, "population"), geo, pools)
-    tick.advance(15)
+    partnership = build_partnership(persons, seed)
+    pop, geo = partnership.pop, partnership.geo
+    tick.advance(25)
 
-    agencies = all_agencies()
-    selections = [a.select(pop, _rng(seed, f"select:{a.dataset}")) for a in agencies]
-    _assign_identifiers(pop, agencies, selections, _rng(seed, "identifiers"))
-    tick.advance(10)
-
-    ctx = Context(pop=pop, geo=geo, pools=pools)
-    total_selected = max(1, sum(len(s) for s in selections))
-    truth_parts: list[tuple[str, str, np.ndarray, np.ndarray]] = []
-    error_rows: list[tuple[str, ...]] = []
+    ctx = partnership.context
+    total_selected = max(1, sum(len(s) for s in partnership.selections))
     extracts: list[dict[str, Any]] = []
     totals: dict[str, dict[str, int]] = {}
-    for agency, chosen in zip(agencies, selections, strict=True):
-        rng = _rng(seed, f"extract:{agency.dataset}")
-        log = ErrorLog()
-        rec = make_records(chosen, pop, geo, rates.duplicate, rng, agency.local_ids, log)
-        agency.hold_identifiers(rec, ctx, rng)
-        apply_errors(rec, pop, geo, rates, rng, log, agency.key_identifier)
-        table = agency.render(rec, ctx, rng)
-        agency.write(table, out_dir / agency.file_name)
-        (out_dir / agency.mapping_name).write_text(_mapping_yaml(agency), encoding="utf-8")
+    # truth and errors are written as each extract is made, so no run holds them all
+    with (
+        (out_dir / TRUTH_FILE).open("w", encoding="utf-8", newline="") as truth_handle,
+        (out_dir / ERRORS_FILE).open("w", encoding="utf-8", newline="") as errors_handle,
+    ):
+        truth_handle.write(csv_text([TRUTH_COLUMNS], ",", "\n"))
+        errors_handle.write(csv_text([ERROR_COLUMNS], ",", "\n"))
+        for index, agency in enumerate(partnership.agencies):
+            chosen = partnership.selections[index]
+            rec, log, rng = partner_records(partnership, index, rates)
+            table = agency.render(rec, ctx, rng)
+            agency.write(table, out_dir / agency.file_name)
+            del table
+            (out_dir / agency.mapping_name).write_text(_mapping_yaml(agency), encoding="utf-8")
 
-        person_keys = pop.person_key[rec.person]
-        truth_parts.append((agency.organisation, agency.dataset, rec.local_id, person_keys))
-        local_ids = rec.local_id.tolist()
-        keys = person_keys.tolist()
-        for row, field, error, before, after in log.entries():
-            error_rows.append(
-                (
-                    agency.organisation,
-                    agency.dataset,
-                    local_ids[row],
-                    keys[row],
-                    field,
-                    error,
+            person_keys = pop.person_key[rec.person]
+            _write_truth_rows(
+                truth_handle, agency.organisation, agency.dataset, rec.local_id, person_keys
+            )
+            for rows, field, error, before, after in log.chunks():
+                m = len(rows)
+                columns = [
+                    [agency.organisation] * m,
+                    [agency.dataset] * m,
+                    rec.local_id[rows].tolist(),
+                    person_keys[rows].tolist(),
+                    [field] * m,
+                    [error] * m,
                     before,
                     after,
-                )
+                ]
+                errors_handle.write(csv_text(columns, ",", "\n", by_column=True))
+            for name, counts in log.counts.items():
+                total = totals.setdefault(name, {"eligible": 0, "applied": 0})
+                total["eligible"] += counts["eligible"]
+                total["applied"] += counts["applied"]
+            extracts.append(
+                {
+                    "organisation": agency.organisation,
+                    "organisation_name": agency.organisation_name,
+                    "organisation_kind": agency.kind,
+                    "dataset": agency.dataset,
+                    "dataset_name": agency.dataset_name,
+                    "file": agency.file_name,
+                    "mapping": agency.mapping_name,
+                    "rows": len(rec),
+                    "persons": len(chosen),
+                    "errors": {k: dict(v) for k, v in sorted(log.counts.items())},
+                }
             )
-        for name, counts in log.counts.items():
-            total = totals.setdefault(name, {"eligible": 0, "applied": 0})
-            total["eligible"] += counts["eligible"]
-            total["applied"] += counts["applied"]
-        extracts.append(
-            {
-                "organisation": agency.organisation,
-                "organisation_name": agency.organisation_name,
-                "organisation_kind": agency.kind,
-                "dataset": agency.dataset,
-                "dataset_name": agency.dataset_name,
-                "file": agency.file_name,
-                "mapping": agency.mapping_name,
-                "rows": len(rec),
-                "persons": len(chosen),
-                "errors": {k: dict(v) for k, v in sorted(log.counts.items())},
-            }
-        )
-        tick.advance(65 * len(chosen) / total_selected)
+            tick.advance(65 * len(chosen) / total_selected)
 
-    _write_truth(out_dir / TRUTH_FILE, truth_parts)
-    _write_errors(out_dir / ERRORS_FILE, error_rows)
     _write_population(out_dir / POPULATION_FILE, pop, geo)
     (out_dir / GEOGRAPHY_FILE).write_text(geography_csv_text(), encoding="utf-8")
     manifest: dict[str, Any] = {
@@ -193,6 +193,21 @@ def generate(
     return manifest
 
 
+def _write_truth_rows(
+    handle: IO[str], organisation: str, dataset: str, local_ids: np.ndarray, keys: np.ndarray
+) -> None:
+    for start in range(0, len(local_ids), CHUNK_ROWS):
+        ids = local_ids[start : start + CHUNK_ROWS].tolist()
+        m = len(ids)
+        columns = [
+            [organisation] * m,
+            [dataset] * m,
+            ids,
+            keys[start : start + CHUNK_ROWS].tolist(),
+        ]
+        handle.write(csv_text(columns, ",", "\n", by_column=True))
+
+
 def _mapping_yaml(agency: Agency) -> str:
     header = (
         f"# Mapping of {agency.organisation_name}'s extract ({agency.file_name}) onto the core\n"
@@ -202,61 +217,12 @@ def _mapping_yaml(agency: Agency) -> str:
     return header + body
 
 
-def _assign_identifiers(
-    pop: Population, agencies: list[Agency], selections: list[np.ndarray], rng: np.random.Generator
-) -> None:
-    """Give people the identifiers their age implies.
-
-    NHS numbers: the 999 test range holds only ~909,000 valid numbers, so people known to a
-    partner that records NHS numbers get theirs first; in very large runs the rest may have
-    none.
-    """
-    n = len(pop)
-    need = np.zeros(n, dtype=bool)
-    for agency, chosen in zip(agencies, selections, strict=True):
-        if agency.needs_nhs_number:
-            need[chosen] = True
-    order = rng.permutation(n)
-    order = np.concatenate([order[need[order]], order[~need[order]]])
-    numbers = nhs_numbers(rng, n)
-    nhs = np.full(n, "", dtype=object)
-    nhs[order[: len(numbers)]] = numbers
-    pop.nhs_number = nhs
-
-    dob_year = pop.date_of_birth.astype("datetime64[Y]").astype(np.int64) + 1970
-    school = (pop.age >= 4) & (pop.age <= 19)
-    upn = np.full(n, "", dtype=object)
-    upn[school] = upn_numbers(dob_year[school] + 5, rng)
-    pop.upn = upn
-
-    # ULNs were first issued in 2008 to learners aged 14 and over
-    uln_holder = (pop.age >= 14) & (pop.date_of_birth >= np.datetime64("1992-09-01"))
-    uln = np.full(n, "", dtype=object)
-    uln[uln_holder] = uln_numbers(rng, int(uln_holder.sum()))
-    pop.uln = uln
-
-    adult = pop.age >= 16
-    ni = np.full(n, "", dtype=object)
-    ni[adult] = ni_numbers(rng, int(adult.sum()))
-    pop.ni_number = ni
-
-
 def _write_truth(path: Path, parts: list[tuple[str, str, np.ndarray, np.ndarray]]) -> None:
+    """truth.csv from (organisation, dataset, local ids, person keys) per extract."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(TRUTH_COLUMNS)
+        handle.write(csv_text([TRUTH_COLUMNS], ",", "\n"))
         for org, dataset, local_ids, keys in parts:
-            writer.writerows(
-                (org, dataset, lid, key)
-                for lid, key in zip(local_ids.tolist(), keys.tolist(), strict=True)
-            )
-
-
-def _write_errors(path: Path, rows: list[tuple[str, ...]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(ERROR_COLUMNS)
-        writer.writerows(rows)
+            _write_truth_rows(handle, org, dataset, local_ids, keys)
 
 
 def _write_population(path: Path, pop: Population, geo: Geography) -> None:

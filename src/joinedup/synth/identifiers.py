@@ -1,7 +1,8 @@
 """Vectorised generation of the identifiers partners hold: NHS number, UPN, ULN, NI number.
 
-All are fictional but valid: NHS numbers come from the 999 test range and pass the modulus 11
-check; UPNs pass `stdnum.gb.upn`; ULNs follow the ULN rule (ten digits, first not 0, digits
+All are fictional but valid: NHS numbers come from the 999 test range (then 998, 997, ... for
+runs that need more than its ~909,000 numbers; no number starting with 9 has ever been issued to
+a patient) and pass the modulus 11 check; UPNs pass `stdnum.gb.upn`; ULNs follow the ULN rule (ten digits, first not 0, digits
 weighted 10..1 sum to 10 mod 11); NI numbers have a valid prefix, six digits and a suffix A-D.
 Each function returns unique values for one run.
 """
@@ -13,6 +14,10 @@ import numpy as np
 WEIGHTS_10 = np.arange(10, 1, -1, dtype=np.int64)  # 10..2 for the first nine digits
 
 NHS_TEST_PREFIX = 999
+# The 999 range is reserved for test data; when a run needs more numbers it continues downwards
+# through other never-issued 9xx ranges (patients' numbers start 3, 4, 6 or 7; Scotland's CHI
+# numbers 0-3).
+NHS_PREFIXES = tuple(range(NHS_TEST_PREFIX, 989, -1))
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ0123456789"
 # A local authority number stdnum knows (the fictional locality borrows it).
 UPN_LA_NUMBER = 873
@@ -33,28 +38,44 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def _zfill(values: np.ndarray, width: int) -> np.ndarray:
-    return np.array([str(v).zfill(width) for v in values.tolist()], dtype=object)
+    if len(values) == 0:
+        return np.array([], dtype=object)
+    return np.char.zfill(values.astype(f"U{width}"), width).astype(object)
 
 
-def nhs_pool_size() -> int:
-    """How many valid NHS numbers the 999 test range holds."""
-    bases = NHS_TEST_PREFIX * 1_000_000 + np.arange(1_000_000, dtype=np.int64)
+def nhs_pool_size(prefix: int = NHS_TEST_PREFIX) -> int:
+    """How many valid NHS numbers one 3-digit range (999 by default) holds."""
+    bases = prefix * 1_000_000 + np.arange(1_000_000, dtype=np.int64)
     return int((_nhs_check(bases) < 10).sum())
 
 
 def _nhs_check(first_nine: np.ndarray) -> np.ndarray:
-    total = (_digits(first_nine, 9) * WEIGHTS_10).sum(axis=1)
+    total = np.zeros(len(first_nine), dtype=np.int64)
+    rest = first_nine.copy()
+    for weight in range(2, 11):  # the last digit has weight 2, the first 10
+        total += (rest % 10) * weight
+        rest //= 10
     check: np.ndarray = (11 - total % 11) % 11
     return check  # 10 means no valid number
 
 
 def nhs_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
-    """Up to `count` distinct valid NHS numbers from the 999 range (fewer if it runs out)."""
-    bases = NHS_TEST_PREFIX * 1_000_000 + rng.permutation(1_000_000).astype(np.int64)
-    check = _nhs_check(bases)
-    ok = check < 10
-    bases, check = bases[ok][:count], check[ok][:count]
-    return _zfill(bases * 10 + check, 10)
+    """Up to `count` distinct valid NHS numbers: the 999 range in random order, then 998, ...
+
+    Fewer than `count` only when every range in NHS_PREFIXES is used up (about 9 million).
+    """
+    parts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    have = 0
+    for prefix in NHS_PREFIXES:
+        if have >= count:
+            break
+        bases = prefix * 1_000_000 + rng.permutation(1_000_000).astype(np.int64)
+        check = _nhs_check(bases)
+        ok = check < 10
+        values = (bases[ok] * 10 + check[ok])[: count - have]
+        parts.append(values)
+        have += len(values)
+    return _zfill(np.concatenate(parts), 10)
 
 
 def uln_numbers(rng: np.random.Generator, count: int) -> np.ndarray:

@@ -7,13 +7,13 @@ workbook is rewritten after saving with a fixed time: the extract date.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
 import re
 import zipfile
 from collections.abc import Sequence
+from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +38,88 @@ def write_csv(
     delimiter: str = ",",
     encoding: str = "utf-8",
     lineterminator: str = "\n",
+    quote_all: bool = False,
 ) -> None:
-    """A CSV file the way a partner's system writes it (quoting only where needed)."""
-    columns = [_as_list(v) for v in table.values()]
+    """A CSV file the way a partner's system writes it (quoting only where needed, or all).
+
+    The bytes are what Python's csv module writes with the same settings; rows are joined
+    column-wise in chunks instead, which is several times faster for millions of rows.
+    """
+    columns = list(table.values())
+    n = len(columns[0]) if columns else 0
     with path.open("w", encoding=encoding, newline="") as handle:
-        writer = csv.writer(handle, delimiter=delimiter, lineterminator=lineterminator)
-        writer.writerow(list(table))
-        writer.writerows(zip(*columns, strict=True))
+        handle.write(csv_text([list(table)], delimiter, lineterminator, quote_all))
+        for start in range(0, n, CHUNK_ROWS):
+            chunk = [_as_list(c[start : start + CHUNK_ROWS]) for c in columns]
+            handle.write(csv_text(chunk, delimiter, lineterminator, quote_all, by_column=True))
+
+
+CHUNK_ROWS = 50_000
+
+
+def csv_text(
+    rows_or_columns: Sequence[Sequence[Any]],
+    delimiter: str,
+    lineterminator: str,
+    quote_all: bool = False,
+    *,
+    by_column: bool = False,
+) -> str:
+    """CSV text of rows (or, with by_column, of columns of equal length), each line ended."""
+    columns = rows_or_columns if by_column else list(zip(*rows_or_columns, strict=True))
+    if not columns or not len(columns[0]):
+        return ""
+    special = ('"', delimiter, *lineterminator)
+    quoted = [_quote_column(list(c), special, quote_all) for c in columns]
+    lines = map(delimiter.join, zip(*quoted, strict=True))
+    return lineterminator.join(lines) + lineterminator
+
+
+def _quote_column(values: list[Any], special: tuple[str, ...], quote_all: bool) -> list[str]:
+    """Quoted as the csv module quotes: fields holding the quote, the delimiter or a character
+    of the line terminator (or all fields), quotes doubled."""
+    try:
+        whole = "\x00".join(values)
+    except TypeError:  # not all text: write as the csv module does (None as blank)
+        values = ["" if v is None else str(v) for v in values]
+        whole = "\x00".join(values)
+    if quote_all:
+        if '"' in whole:
+            values = [v.replace('"', '""') for v in values]
+        return ['"' + v + '"' for v in values]
+    if not any(ch in whole for ch in special):
+        return values
+    return [
+        '"' + v.replace('"', '""') + '"' if any(ch in v for ch in special) else v for v in values
+    ]
 
 
 def write_jsonl(table: Table, path: Path) -> None:
-    """One JSON object per line; "" values are written as null (the partner's API omits them)."""
+    """One JSON object per line; "" values are written as null (the partner's API omits them).
+
+    The bytes are what `json.dumps(row, ensure_ascii=False)` writes for each row of text
+    values; lines are built column-wise, which is several times faster.
+    """
     names = list(table)
-    columns = [_as_list(v) for v in table.values()]
+    columns = list(table.values())
+    n = len(columns[0]) if columns else 0
+    keys = [json.dumps(name, ensure_ascii=False) + ": " for name in names]
     with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for row in zip(*columns, strict=True):
-            obj = {k: (None if v == "" else v) for k, v in zip(names, row, strict=True)}
-            handle.write(json.dumps(obj, ensure_ascii=False))
-            handle.write("\n")
+        for start in range(0, n, CHUNK_ROWS):
+            encoded = [
+                [
+                    key + ("null" if v == "" or v is None else _json_value(v))
+                    for v in _as_list(column[start : start + CHUNK_ROWS])
+                ]
+                for key, column in zip(keys, columns, strict=True)
+            ]
+            handle.write(
+                "".join("{" + ", ".join(row) + "}\n" for row in zip(*encoded, strict=True))
+            )
+
+
+def _json_value(value: Any) -> str:
+    return _encode_string(value) if type(value) is str else json.dumps(value, ensure_ascii=False)
 
 
 def write_parquet(table: Table, path: Path, date_columns: Sequence[str] = ()) -> None:

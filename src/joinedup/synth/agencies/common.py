@@ -8,6 +8,7 @@ mapping that reads the extract back into the core record format (`mapping`).
 from __future__ import annotations
 
 import re
+import string
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,28 +111,69 @@ def code_lists(
     """Lists of up to max_k distinct codes joined by `sep` ("" for the share p_none).
 
     `first`, when given, is a code per row put in front of the list (and kept when p_none).
+    Rows draw from few distinct lists, so each distinct list is joined once and looked up.
     """
     arr = list(codes)
-    k = rng.integers(1, max_k + 1, size=n).tolist()
-    draws = rng.integers(0, len(arr), size=(n, max_k)).tolist()
-    none = (rng.random(n) < p_none).tolist()
-    lead = first.tolist() if first is not None else None
-    out = []
-    for i in range(n):
-        parts = [] if none[i] else list(dict.fromkeys(arr[j] for j in draws[i][: k[i]]))
+    size = len(arr)
+    k = rng.integers(1, max_k + 1, size=n)
+    draws = rng.integers(0, size, size=(n, max_k))
+    none = rng.random(n) < p_none
+    # each row's list as one number: its codes' indices in base size+1, `size` marking "no code"
+    base = size + 1
+    present = np.arange(max_k)[None, :] < k[:, None]
+    combo = (np.where(present, draws, size) * base ** np.arange(max_k)).sum(axis=1) + 1
+    combo[none] = 0
+    leads: list[str] = []
+    if first is not None:
+        lead_values, lead_index = np.unique(np.asarray(first, dtype=object), return_inverse=True)
+        leads = lead_values.tolist()
+        combo = combo * len(leads) + lead_index
+    keys, inverse = np.unique(combo, return_inverse=True)
+    texts = []
+    for key in keys.tolist():
+        lead = None
+        if leads:
+            key, li = divmod(key, len(leads))
+            lead = leads[li]
+        parts: list[str] = []
+        if key > 0:
+            rest = key - 1
+            for _ in range(max_k):
+                rest, j = divmod(rest, base)
+                if j < size:
+                    parts.append(arr[j])
+            parts = list(dict.fromkeys(parts))
         if lead is not None:
-            parts.insert(0, lead[i])
-        out.append(sep.join(parts))
-    return np.array(out, dtype=object)
+            parts.insert(0, lead)
+        texts.append(sep.join(parts))
+    result: np.ndarray = np.array(texts, dtype=object)[inverse.reshape(-1)]
+    return result
 
 
 def format_dates(d: np.ndarray, fmt: str) -> np.ndarray:
-    """Dates as text in a strptime-style format (%d %m %Y %b); NaT gives ""."""
-    nat = np.isnat(d)
-    safe = np.where(nat, EXTRACT_DAY, d)
-    y = safe.astype("datetime64[Y]").astype(np.int64) + 1970
-    m = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    day = (safe - safe.astype("datetime64[M]")).astype(np.int64) + 1
+    """Dates as text in a strptime-style format (%d %m %Y %b); NaT gives "".
+
+    Each distinct day is formatted once (a run's dates span a few tens of thousands of days,
+    its rows millions) and the texts are looked up by day.
+    """
+    days = np.asarray(d, dtype="datetime64[D]")
+    nat = np.isnat(days)
+    if nat.all():
+        return np.full(len(days), "", dtype=object)
+    number = days.astype(np.int64)
+    low = int(number[~nat].min())
+    high = int(number[~nat].max())
+    span = np.arange(low, high + 1).astype("datetime64[D]")
+    table = np.append(_format_each(span, fmt), "").astype(object)
+    index = np.where(nat, len(table) - 1, number - low)
+    result: np.ndarray = table[index]
+    return result
+
+
+def _format_each(d: np.ndarray, fmt: str) -> np.ndarray:
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
     pattern = (
         fmt.replace("{", "{{")
         .replace("}", "}}")
@@ -141,10 +183,8 @@ def format_dates(d: np.ndarray, fmt: str) -> np.ndarray:
         .replace("%b", "{3}")
     )
     out = [
-        "" if blank else pattern.format(yy, mm, dd, MONTH_ABBR[mm - 1])
-        for yy, mm, dd, blank in zip(
-            y.tolist(), m.tolist(), day.tolist(), nat.tolist(), strict=True
-        )
+        pattern.format(yy, mm, dd, MONTH_ABBR[mm - 1])
+        for yy, mm, dd in zip(y.tolist(), m.tolist(), day.tolist(), strict=True)
     ]
     return np.array(out, dtype=object)
 
@@ -237,12 +277,30 @@ def compose_notes(
         k: np.array(list(v), dtype=object)[rng.integers(0, len(v), size=n)]
         for k, v in slots.items()
     }
-    rows = [
-        dict(zip(choices, vals, strict=True))
-        for vals in zip(*[c.tolist() for c in choices.values()], strict=True)
-    ]
+    out = np.empty(n, dtype=object)
+    for i, template in enumerate(templates):
+        rows = np.flatnonzero(t == i)
+        names = list(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f))
+        if not names:
+            out[rows] = template
+            continue
+        positional = template
+        for k, name in enumerate(names):
+            positional = positional.replace("{" + name + "}", "{" + str(k) + "}")
+        columns = [choices[name][rows].tolist() for name in names]
+        out[rows] = [positional.format(*values) for values in zip(*columns, strict=True)]
+    return out
+
+
+def spaced_ni_numbers(values: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
+    """NI numbers, the given share of them written with spaces (`AB 12 34 56 C`)."""
+    spaced = (rng.random(len(values)) < share).tolist()
     return np.array(
-        [templates[i].format(**row) for i, row in zip(t.tolist(), rows, strict=True)], dtype=object
+        [
+            f"{v[:2]} {v[2:4]} {v[4:6]} {v[6:8]} {v[8:]}" if s and len(v) == 9 else v
+            for v, s in zip(values.tolist(), spaced, strict=True)
+        ],
+        dtype=object,
     )
 
 
@@ -261,3 +319,44 @@ def sex_lookup(codes: dict[str, str]) -> dict[str, str]:
 def random_ints(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
     """n distinct integers in [low, high)."""
     return low + rng.choice(high - low, size=n, replace=False)
+
+
+@dataclass(frozen=True)
+class Practices:
+    """The locality's GP practices: three per ward, each with a code, a name and a phone."""
+
+    codes: np.ndarray
+    names: np.ndarray
+    phones: np.ndarray
+    ward_first: dict[str, int]  # ward code -> index of its first practice
+
+    def of(self, ctx: Context, persons: np.ndarray) -> np.ndarray:
+        """Each person's practice (index): by ward of the current address; a household shares
+        one practice."""
+        pop = ctx.pop
+        pc = pop.addresses.postcode_idx[pop.address[persons]]
+        first = np.array([self.ward_first[w] for w in ctx.geo.ward_code.tolist()])[pc]
+        result: np.ndarray = first + pop.household[persons] % PRACTICES_PER_WARD
+        return result
+
+
+PRACTICES_PER_WARD = 3
+PRACTICE_NAMES = ("{} Medical Centre", "{} Surgery", "The {} Practice")
+
+
+def practices(geo: Geography) -> Practices:
+    """Three practices per ward; fictional codes `FEN101`, ... and phones 01632 9609xx."""
+    wards = sorted(set(zip(geo.ward_code.tolist(), geo.ward_name.tolist(), strict=True)))
+    codes, names, phones = [], [], []
+    for w, (_, ward_name) in enumerate(wards):
+        for k, pattern in enumerate(PRACTICE_NAMES):
+            i = w * PRACTICES_PER_WARD + k
+            codes.append(f"FEN{101 + i:03d}")
+            names.append(pattern.format(ward_name))
+            phones.append(f"01632 960{900 + i % 100:03d}")
+    return Practices(
+        codes=np.array(codes, dtype=object),
+        names=np.array(names, dtype=object),
+        phones=np.array(phones, dtype=object),
+        ward_first={code: w * PRACTICES_PER_WARD for w, (code, _) in enumerate(wards)},
+    )

@@ -1,7 +1,7 @@
 """Education: the schools partnership's pupil list (CSV with BOM and CRLF, "SURNAME, Forename").
 
-Children of school age (4-18) at a primary school in their ward, a secondary school of their
-district, or the sixth-form college. One row per pupil: enrolment, or the pupil's SEN
+Every child of compulsory school age (Reception to Year 11) and most 16-18 year olds, at a
+primary school in their ward, a secondary school of their district, or the sixth-form college. One row per pupil: enrolment, or the pupil's SEN
 support, EHC plan, attendance concern or exclusion. UPN for every pupil, ULN from age 14.
 """
 
@@ -37,6 +37,7 @@ from joinedup.synth.writers import write_csv
 SEX = {"male": "M", "female": "F", "indeterminate": "X", "unknown": "U"}
 DATE_FORMAT = "%d-%m-%Y"
 ACADEMIC_YEAR_START = dt.date(2024, 9, 1)
+SIXTH_FORM_P = 0.85  # share of 16-17 year olds (Years 12 and 13) in education at 16-18
 
 # code, core involvement type, share, chance open, RAG shares (concern level 1, 2, 3)
 RECORD_TYPES = (
@@ -90,9 +91,11 @@ class Education(Agency):
     key_identifier = "upn"
 
     def select(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
+        # every child from Reception to Year 11 (compulsory school age); most 16-17 year olds
+        # in the sixth form or the college; a few 18 year olds in a third year at college
         a = academic_age(pop.date_of_birth)
-        p = np.where(a >= 16, 0.8, 0.97)
-        return np.flatnonzero((a >= 4) & (a <= 18) & (rng.random(len(pop)) < p))
+        p = np.select([a < 4, a <= 15, a <= 17, a == 18], [0.0, 1.0, SIXTH_FORM_P, 0.15], 0.0)
+        return np.flatnonzero(rng.random(len(pop)) < p)
 
     def local_ids(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         keys = random_ints(rng, n, 200_000, 200_000 + max(700_000, 10 * n))

@@ -1,12 +1,15 @@
-"""Employment support: a provider's participant list (JSON Lines, ISO dates, NI number, ULN).
+"""Employment support: a provider's participant report (Excel, title rows, NI number, ULN).
 
 Working-age adults (16-66), more often young adults and lone parents; one row per
 participant with their programme, adviser, barriers to work and job outcomes. Young adults
 who had a ULN at school are recorded with it; NI numbers are written with or without spaces.
+The provider's case management system exports a workbook with two title rows above the
+header (header_row 3) and dates as text like `03-Feb-2001`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +30,17 @@ from joinedup.synth.agencies.common import (
     random_ints,
     sex_codes,
     sex_lookup,
+    spaced_ni_numbers,
     staff_count,
 )
 from joinedup.synth.corrupt import Records
-from joinedup.synth.population import Population
-from joinedup.synth.writers import write_jsonl
+from joinedup.synth.population import EXTRACT_DATE, Population
+from joinedup.synth.writers import write_xlsx
 
 SEX = {"male": "M", "female": "F", "indeterminate": "X", "unknown": "U"}
+DATE_FORMAT = "%d-%b-%Y"
+SHEET = "Participants"
+STATUS = {"on_programme": "On programme", "completed": "Completed", "early_leaver": "Early leaver"}
 PROGRAMMES = (
     "Restart Scheme",
     "Connect to Work",
@@ -62,7 +69,7 @@ class Employment(Agency):
     kind = "employment"
     dataset = "participants"
     dataset_name = "Employment support participants"
-    file_name = "participants.jsonl"
+    file_name = "participants.xlsx"
     key_identifier = "ni_number"
 
     def select(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
@@ -103,75 +110,83 @@ class Employment(Agency):
                 strict=True,
             )
         ]
-        spaced = (rng.random(n) < 0.4).tolist()
-        ni = [
-            f"{v[:2]} {v[2:4]} {v[4:6]} {v[6:8]} {v[8:]}" if s and len(v) == 9 else v
-            for v, s in zip(rec.identifiers["ni_number"].tolist(), spaced, strict=True)
-        ]
+        ni = spaced_ni_numbers(rec.identifiers["ni_number"], rng, 0.4)
+        status = np.where(is_open, "on_programme", closed_status).astype(object)
         return {
-            "participant_ref": rec.local_id,
-            "first_name": rec.given_name,
-            "last_name": rec.family_name,
-            "dob": format_dates(rec.date_of_birth, "%Y-%m-%d"),
-            "gender": sex_codes(rec.sex, SEX),
-            "ni_number": np.array(ni, dtype=object),
-            "uln": rec.identifiers["uln"],
-            "email": np.array(email, dtype=object),
-            "address_line_1": rec.address_line_1,
-            "town": rec.post_town,
-            "postcode": rec.postcode,
-            "programme": pick(rng, PROGRAMMES, n, (0.35, 0.2, 0.2, 0.1, 0.15)),
-            "start_date": format_dates(start, "%Y-%m-%d"),
-            "end_date": format_dates(end, "%Y-%m-%d"),
-            "status": np.where(is_open, "on_programme", closed_status).astype(object),
-            "progress_rag": pick(rng, ("RED", "AMBER", "GREEN"), n, (0.2, 0.4, 0.4)),
-            "adviser": staff.names[adviser],
-            "adviser_email": staff.emails[adviser],
-            "barriers": code_lists(rng, n, BARRIERS, 3),
-            "outcomes": np.where(is_open, "", pick(rng, OUTCOMES, n)).astype(object),
-            "notes": compose_notes(rng, n, NOTES, NOTE_SLOTS),
+            "Participant Ref": rec.local_id,
+            "First Name": rec.given_name,
+            "Last Name": rec.family_name,
+            "Date of Birth": format_dates(rec.date_of_birth, DATE_FORMAT),
+            "Gender": sex_codes(rec.sex, SEX),
+            "NI Number": ni,
+            "ULN": rec.identifiers["uln"],
+            "Email": np.array(email, dtype=object),
+            "Address": rec.address_line_1,
+            "Town": rec.post_town,
+            "Postcode": rec.postcode,
+            "Programme": pick(rng, PROGRAMMES, n, (0.35, 0.2, 0.2, 0.1, 0.15)),
+            "Start Date": format_dates(start, DATE_FORMAT),
+            "End Date": format_dates(end, DATE_FORMAT),
+            "Status": np.array([STATUS[v] for v in status.tolist()], dtype=object),
+            "Progress": pick(rng, ("RED", "AMBER", "GREEN"), n, (0.2, 0.4, 0.4)),
+            "Adviser": staff.names[adviser],
+            "Adviser Email": staff.emails[adviser],
+            "Barriers": code_lists(rng, n, BARRIERS, 3),
+            "Outcomes": np.where(is_open, "", pick(rng, OUTCOMES, n)).astype(object),
+            "Notes": compose_notes(rng, n, NOTES, NOTE_SLOTS),
         }
 
     def mapping(self) -> dict[str, Any]:
+        dates = {"date_format": DATE_FORMAT}
         return {
             "format_version": 1,
             "dataset": {"name": self.dataset_name},
-            "source": {"format": "jsonl"},
+            "source": {"format": "xlsx", "sheet": SHEET, "header_row": 3},
             "fields": {
-                "local_id": {"column": "participant_ref"},
-                "given_name": {"column": "first_name"},
-                "family_name": {"column": "last_name"},
-                "date_of_birth": {"column": "dob"},
-                "sex": {"column": "gender", "lookup": sex_lookup(SEX), "lookup_default": "unknown"},
-                "ni_number": {"column": "ni_number"},
-                "uln": {"column": "uln"},
-                "email": {"column": "email"},
-                "address_line_1": {"column": "address_line_1"},
-                "address_line_2": {"column": "town"},
-                "postcode": {"column": "postcode"},
-                "service": {"column": "programme"},
+                "local_id": {"column": "Participant Ref"},
+                "given_name": {"column": "First Name"},
+                "family_name": {"column": "Last Name"},
+                "date_of_birth": {"column": "Date of Birth", **dates},
+                "sex": {"column": "Gender", "lookup": sex_lookup(SEX), "lookup_default": "unknown"},
+                "ni_number": {"column": "NI Number"},
+                "uln": {"column": "ULN"},
+                "email": {"column": "Email"},
+                "address_line_1": {"column": "Address"},
+                "address_line_2": {"column": "Town"},
+                "postcode": {"column": "Postcode"},
+                "service": {"column": "Programme"},
                 "involvement_type": {"constant": "programme"},
-                "start_date": {"column": "start_date"},
-                "end_date": {"column": "end_date"},
+                "start_date": {"column": "Start Date", **dates},
+                "end_date": {"column": "End Date", **dates},
                 "episode_status": {
-                    "column": "status",
+                    "column": "Status",
                     "lookup": {
-                        "on_programme": "open",
-                        "completed": "closed",
-                        "early_leaver": "closed",
+                        "On programme": "open",
+                        "Completed": "closed",
+                        "Early leaver": "closed",
                     },
                 },
                 "rag": {
-                    "column": "progress_rag",
+                    "column": "Progress",
                     "lookup": {"RED": "red", "AMBER": "amber", "GREEN": "green"},
                 },
-                "lead_practitioner": {"column": "adviser"},
-                "lead_contact": {"column": "adviser_email"},
-                "reason_codes": {"column": "barriers", "split": ";"},
-                "outcome_codes": {"column": "outcomes", "split": ";"},
-                "note": {"column": "notes"},
+                "lead_practitioner": {"column": "Adviser"},
+                "lead_contact": {"column": "Adviser Email"},
+                "reason_codes": {"column": "Barriers", "split": ";"},
+                "outcome_codes": {"column": "Outcomes", "split": ";"},
+                "note": {"column": "Notes"},
             },
         }
 
     def write(self, table: Table, path: Path) -> None:
-        write_jsonl(table, path)
+        fixed = dt.datetime.combine(EXTRACT_DATE, dt.time(18, 0))
+        write_xlsx(
+            table,
+            path,
+            sheet=SHEET,
+            title_rows=(
+                ("Workwise Employment Support – participant report",),
+                (f"Run date: {EXTRACT_DATE:%d/%m/%Y}",),
+            ),
+            fixed_time=fixed,
+        )

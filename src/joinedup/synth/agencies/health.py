@@ -1,7 +1,7 @@
 """Health: the community health trust's caseload (Parquet, typed dates, NHS number).
 
-People of every age, most often babies (health visiting) and older people (district
-nursing, memory clinic). One row per patient with their current or latest episode: the
+People of every age: nearly every under-five (health visiting is universal), many
+school-age children (school nursing) and many older people (district nursing, memory clinic). One row per patient with their current or latest episode: the
 service, referral and discharge dates, priority (the RAG rating), clinician, referral reason
 and discharge outcome. Postcodes are stored without their space, as the trust's system does.
 """
@@ -23,6 +23,7 @@ from joinedup.synth.agencies.common import (
     held,
     make_staff,
     pick,
+    practices,
     random_ints,
     sex_codes,
     sex_lookup,
@@ -89,7 +90,9 @@ class Health(Agency):
 
     def select(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
         a = pop.age
-        p = np.select([a <= 4, a <= 17, a <= 64, a <= 79], [0.55, 0.2, 0.15, 0.35], 0.6)
+        # health visiting is universal for the under-fives; school nursing (height and weight
+        # checks, immunisations) reaches many school-age children
+        p = np.select([a <= 4, a <= 17, a <= 64, a <= 79], [0.9, 0.35, 0.18, 0.35], 0.6)
         return np.flatnonzero(rng.random(len(pop)) < p)
 
     def local_ids(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -121,15 +124,8 @@ class Health(Agency):
         start, end, is_open = episode_dates(rng, true_dob, 2, 0.45, rec.duplicate)
         staff = make_staff(rng, ctx.pools, staff_count(n, 80), "fenmoorhealth.nhs.example", 500)
         clinician = staff.assign(rng, n)
-        pc = ctx.pop.addresses.postcode_idx[ctx.pop.address[rec.person]]
-        ward_no = np.array([int(c[-2:]) for c in ctx.geo.ward_code[pc].tolist()])
-        practice = np.array(
-            [
-                f"FEN{100 + w * 3 + k:03d}"
-                for w, k in zip(ward_no.tolist(), rng.integers(0, 3, size=n).tolist(), strict=True)
-            ],
-            dtype=object,
-        )
+        gp = practices(ctx.geo)
+        practice = gp.codes[gp.of(ctx, rec.person)]
         return {
             "patient_id": rec.local_id,
             "nhs_number": rec.identifiers["nhs_number"],
