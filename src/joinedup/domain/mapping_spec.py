@@ -280,9 +280,16 @@ def identity_mapping(columns: Sequence[str], fmt: CoreFormat) -> MappingSpec:
     """The mapping of a file whose columns are already core field names (ISO dates,
     `;`-separated lists, `identifier:SCHEME` columns); other columns become attributes."""
     rules = []
+    taken: set[str] = set()
     for col in columns:
-        if fmt.has(col) or identifier_scheme(col) is not None:
-            kind = fmt.field(col).kind if fmt.has(col) else Kind.IDENTIFIER
-            split = LIST_SEPARATOR if kind is Kind.CODES else None
-            rules.append(FieldRule(target=col, column=col, split=split))
+        # Core names are matched forgivingly (`Local_ID ` is local_id); the first column wins.
+        name = col.strip().lower()
+        scheme = identifier_scheme(col.strip())
+        target = f"identifier:{scheme}" if scheme is not None else name
+        if target in taken or not (fmt.has(target) or scheme is not None):
+            continue
+        taken.add(target)
+        kind = fmt.field(target).kind if fmt.has(target) else Kind.IDENTIFIER
+        split = LIST_SEPARATOR if kind is Kind.CODES else None
+        rules.append(FieldRule(target=target, column=col, split=split))
     return MappingSpec(format_version=fmt.version, rules=tuple(rules))

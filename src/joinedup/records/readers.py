@@ -133,6 +133,8 @@ def read_csv(
                 f"{bad:,} character(s) could not be decoded as {encoding} and were replaced; "
                 "the fields holding them are flagged 'undecodable'."
             )
+    quote_char = quote or '"'
+    path, unmatched = _blank_unmatched_quote(path, quote_char, workdir)
     lines = _header_lines(path, header_row)
     if len(lines) < header_row or not lines[-1].strip("\r\n\ufeff \t"):
         raise InvalidInput(
@@ -141,7 +143,6 @@ def read_csv(
         )
     header_text = lines[-1].removeprefix("\ufeff")
     delim = delimiter or _sniff_delimiter(header_text)
-    quote_char = quote or '"'
     names = next(csv.reader(io.StringIO(header_text), delimiter=delim, quotechar=quote_char), [])
     columns, header_warnings = clean_header(names)
     warnings += header_warnings
@@ -158,6 +159,7 @@ def read_csv(
         columns=columns, batches=iter(()), format="csv", encoding=encoding, header_line=header_row
     )
     source.warnings = warnings
+    source.rejects.extend(unmatched)
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
@@ -179,6 +181,42 @@ def read_csv(
     source.batches = batches()
     source.finish = finish
     return source
+
+
+def _blank_unmatched_quote(path: Path, quote: str, workdir: Path) -> tuple[Path, list[Reject]]:
+    """A quote that is never closed would swallow the rest of the file into one value (and
+    DuckDB then drops it). When the file holds an odd number of quote characters, find the
+    line that opens the unclosed quote, reject that line, and read a copy in which it is
+    blank (blank lines are skipped, so every other line keeps its number)."""
+    q = quote.encode()
+    total = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            total += chunk.count(q)
+    if total % 2 == 0:
+        return path, []
+    start, inside = 0, False
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            if line.count(q) % 2:
+                if not inside:
+                    start = number
+                inside = not inside
+    if not inside:
+        return path, []
+    out = workdir / "unmatched-quote-blanked.csv"
+    rejected: list[Reject] = []
+    with path.open("rb") as f, out.open("wb") as w:
+        for number, line in enumerate(f, start=1):
+            if number == start:
+                text = line.decode("utf-8", "replace").rstrip("\r\n")
+                rejected.append(
+                    Reject(number, text, f"a quote ({quote}) opened on this line is never closed")
+                )
+                w.write(b"\n")
+            else:
+                w.write(line)
+    return out, rejected
 
 
 def _reject_reason(message: str | None) -> str:

@@ -163,6 +163,13 @@ def _is_utf8(head: bytes, complete: bool) -> bool:
     return True
 
 
+def _mostly_utf8(head: bytes) -> bool:
+    text = head.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return good > 0 and bad <= good
+
+
 def looks_binary(head: bytes) -> bool:
     """NUL bytes or many control characters: not text."""
     sample = head[:65536]
@@ -198,6 +205,10 @@ def detect_encoding(src: SourceFile, declared: str | None) -> str:
     if utf16:
         return utf16
     if _is_utf8(head, complete=src.size <= len(head)):
+        return "utf-8"
+    if _mostly_utf8(head):
+        # A UTF-8 file with a few corrupt bytes: read as UTF-8; the rows holding them are
+        # quarantined as unreadable rather than the whole file being misread as cp1252.
         return "utf-8"
     if looks_binary(head):
         raise InvalidInput(
