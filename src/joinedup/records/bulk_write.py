@@ -22,7 +22,7 @@ from joinedup.store.base import metadata
 # Python's sqlite3 binds None through its slow adaptation path (a failed `__conform__`
 # look-up per value); registering an adapter that returns None keeps the result identical
 # (NULL) at half the cost, which matters when millions of optional fields are empty.
-sqlite3.register_adapter(type(None), {}.get)
+sqlite3.register_adapter(type(None), {}.get)  # type: ignore[arg-type]
 
 
 def _literal(value: Any) -> str:
