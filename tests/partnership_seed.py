@@ -230,6 +230,35 @@ def add_person_records(
         return row.id, number
 
 
+def add_record_for(
+    engine: Engine, org_code: str, person_number: str, local_id: str, fields: dict[str, Any]
+) -> None:
+    """One more record in `org_code`'s dataset, linked to exactly this person number (no
+    redirect: a record still linked to a merged number)."""
+    with transaction(engine) as session:
+        person = session.query(Person).filter(Person.person_number == person_number).one()
+        ds = (
+            session.query(Dataset)
+            .join(Organisation, Organisation.id == Dataset.organisation_id)
+            .filter(Organisation.code == org_code)
+            .one()
+        )
+        batch = IngestBatch(dataset_id=ds.id, file_name="seed.csv", content_hash="0" * 64)
+        session.add(batch)
+        session.flush()
+        record = SourceRecord(
+            dataset_id=ds.id,
+            local_id=local_id,
+            content_hash=hashlib.sha256(local_id.encode()).hexdigest(),
+            first_batch_id=batch.id,
+            last_batch_id=batch.id,
+            **fields,
+        )
+        session.add(record)
+        session.flush()
+        session.add(PersonLink(source_record_id=record.id, person_id=person.id))
+
+
 def add_merged_number(engine: Engine, survivor_id: int) -> str:
     """An older person number merged into `survivor_id` (it now redirects there)."""
     number = draw_person_numbers(1)[0]

@@ -13,7 +13,7 @@ from joinedup.governance.breakglass import request_break_glass
 from joinedup.store.schema.governance import AuditLogEntry
 from joinedup.store.uow import UnitOfWork, transaction
 from joinedup.views.known_to import KnownToView, known_to
-from partnership_seed import build_partnership
+from partnership_seed import add_record_for, build_partnership
 
 
 @pytest.fixture
@@ -147,6 +147,19 @@ def test_merged_number_redirects_and_says_so(world) -> None:
     assert view.redirected_from == world.merged_number
     assert world.merged_number in view.redirect_note and world.person_number in view.redirect_note
     assert len(view.involvements) == 3
+
+
+def test_records_still_linked_to_a_merged_number_are_shown(world) -> None:
+    add_record_for(
+        world.engine,
+        "CSC",
+        world.merged_number,
+        "CSC-OLD-1",
+        {"service": "Early help", "involvement_type": "early_help", "given_name": "Amy"},
+    )
+    view = view_as(world, "social")
+    csc = [i for i in view.involvements if i.organisation_code == "CSC"]
+    assert sorted(i.service for i in csc) == ["Children's social care", "Early help"]
 
 
 def test_every_view_is_audited_with_the_decision(world) -> None:

@@ -37,12 +37,12 @@ from joinedup.domain.policy import (
 )
 from joinedup.errors import Forbidden
 from joinedup.governance.auth import Principal
-from joinedup.governance.lookups import person_ids_merged_into, session_scope
+from joinedup.governance.lookups import session_scope
 from joinedup.governance.pdp import decide_for_person
 from joinedup.identity.persons import resolve
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.governance import Agreement
-from joinedup.store.schema.identity import PersonLink
+from joinedup.store.schema.identity import Person, PersonLink
 from joinedup.store.schema.records import SourceRecord
 from joinedup.views.detail_levels import (
     INVOLVEMENT_FIELDS,
@@ -145,19 +145,42 @@ def _check_role(principal: Principal) -> None:
 
 
 def _read_records(
-    session: Session, person_ids: Sequence[int], dataset_ids: Sequence[int]
+    session: Session, person_id: int, dataset_ids: Sequence[int]
 ) -> list[tuple[SourceRecord, Dataset, Organisation]]:
+    """The person's records (including those still linked to numbers merged into it) in the
+    given datasets, in one query: the merged numbers come from a recursive CTE (UNION, not
+    UNION ALL, so a cycle in bad data ends the recursion)."""
     if not dataset_ids:
         return []
+    family = select(Person.id).where(Person.id == person_id).cte("family", recursive=True)
+    family = family.union(select(Person.id).where(Person.merged_into_id == family.c.id))
     rows = session.execute(
         select(SourceRecord, Dataset, Organisation)
         .join(PersonLink, PersonLink.source_record_id == SourceRecord.id)
         .join(Dataset, Dataset.id == SourceRecord.dataset_id)
         .join(Organisation, Organisation.id == Dataset.organisation_id)
-        .where(PersonLink.person_id.in_(person_ids), SourceRecord.dataset_id.in_(dataset_ids))
+        .where(
+            PersonLink.person_id.in_(select(family.c.id)),
+            SourceRecord.dataset_id.in_(dataset_ids),
+        )
         .order_by(Organisation.code, Dataset.code, SourceRecord.start_date, SourceRecord.id)
     ).all()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+# Agreement codes never change once made (a change is a new version of the same code), so
+# they are kept for the life of the process instead of being read on every view.
+_AGREEMENT_CODES: dict[int, str] = {}
+
+
+def _agreement_codes(session: Session, ids: set[int]) -> dict[int, str]:
+    missing = ids - _AGREEMENT_CODES.keys()
+    if missing:
+        found = session.execute(
+            select(Agreement.id, Agreement.code).where(Agreement.id.in_(missing))
+        ).all()
+        _AGREEMENT_CODES.update({int(i): str(c) for i, c in found})
+    return {i: _AGREEMENT_CODES[i] for i in ids if i in _AGREEMENT_CODES}
 
 
 def _fields(record: SourceRecord) -> dict[str, Any]:
@@ -195,18 +218,10 @@ def known_to(
         )
         by_dataset = result.by_dataset
         allowed = {d.dataset.dataset_id: d for d in result.allowed if d.detail >= Detail.KNOWN_TO}
-        agreement_ids = {d.agreement_id for d in allowed.values() if d.agreement_id is not None}
-        codes = (
-            dict(
-                session.execute(
-                    select(Agreement.id, Agreement.code).where(Agreement.id.in_(agreement_ids))
-                ).all()
-            )
-            if agreement_ids
-            else {}
+        codes = _agreement_codes(
+            session, {d.agreement_id for d in allowed.values() if d.agreement_id is not None}
         )
-        family = person_ids_merged_into(session, person.id)
-        rows = _read_records(session, family, sorted(allowed))
+        rows = _read_records(session, person.id, sorted(allowed))
         involvements = []
         visible: list[tuple[dict[str, Any], Detail]] = []
         for record, dataset, org in rows:
