@@ -402,9 +402,10 @@ def main() -> None:
     )
     parser.add_argument("--database-url", default=None, help="Reuse a seeded store.")
     parser.add_argument("--keep", action="store_true", help="Keep the database it made.")
+    parser.add_argument("--seed-only", action="store_true", help="Seed (implies --keep) and stop.")
     args = parser.parse_args()
 
-    with database(args.database_url, args.keep) as url:
+    with database(args.database_url, args.keep or args.seed_only) as url:
         engine = create_store_engine(url)
         ensure_schema(engine)
         with engine.connect() as conn:
@@ -427,6 +428,8 @@ def main() -> None:
         with engine.connect() as conn:
             records = conn.execute(text("SELECT count(*) FROM source_records")).scalar_one()
         engine.dispose()
+        if args.seed_only:
+            return
         print(
             f"store: {len(numbers):,} persons, {records:,} source records; "
             f"server: {args.workers} workers; {args.clients} clients; {os.cpu_count()} cores"

@@ -61,3 +61,37 @@ def test_openapi_declares_problem_responses(engine) -> None:
         spec = client.get("/openapi.json").json()
     assert "/api/v1/health" in spec["paths"]
     assert "Problem" in spec["components"]["schemas"]
+
+
+def test_openapi_errors_are_problem_documents_and_fhir_errors_outcomes(engine) -> None:
+    with _client(engine) as client:
+        spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith("2"):
+                    continue
+                media = (
+                    "application/fhir+json"
+                    if path.startswith("/fhir")
+                    else ("application/problem+json")
+                )
+                assert list(response.get("content", {})) == [media], (method, path, status)
+                assert "$ref" in response["content"][media]["schema"], (method, path, status)
+            secured = bool(operation.get("security"))
+            public = path in {"/api/v1/health", "/fhir/metadata"}
+            assert secured != public, f"{method} {path} security"
+
+
+def test_openapi_enums_are_the_domains_vocabularies() -> None:
+    from typing import get_args
+
+    from joinedup.api import models
+    from joinedup.domain import policy
+    from joinedup.domain.levels import AGGREGATION_LABELS, DETAIL_LABELS
+
+    assert get_args(models.Purpose) == policy.PURPOSES
+    assert get_args(models.Role) == policy.ROLES
+    assert get_args(models.LegalBasis) == policy.LEGAL_BASES
+    assert get_args(models.DetailLabel) == DETAIL_LABELS
+    assert get_args(models.AggregationLabel) == AGGREGATION_LABELS
