@@ -87,9 +87,19 @@ def pg_session_url(pg_databases: PgDatabases) -> str:
 
 
 def _empty_tables(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    # DELETE (children first) and resetting the used sequences is ~30x faster than TRUNCATE
+    # on small tables, which makes a new file for every table and index.
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+        used = conn.execute(
+            text(
+                "SELECT schemaname || '.' || sequencename FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+        ).scalars()
+        for sequence in list(used):
+            conn.execute(text("SELECT setval(:s, 1, false)"), {"s": sequence})
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
