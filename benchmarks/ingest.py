@@ -26,8 +26,32 @@ from joinedup.records.ingest import ingest_file
 from joinedup.records.organisations import add_organisation
 from joinedup.store import create_store_engine, ensure_schema
 
-GIVEN = ["Oliver", "Amelia", "Jack", "Isla", "Harry", "Ava", "Noah", "Mia", "Leo", "Lily", "Mohammed", "Zofia"]
-FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Patel", "Khan", "O'Brien", "Nowak"]
+GIVEN = [
+    "Oliver",
+    "Amelia",
+    "Jack",
+    "Isla",
+    "Harry",
+    "Ava",
+    "Noah",
+    "Mia",
+    "Leo",
+    "Lily",
+    "Mohammed",
+    "Zofia",
+]
+FAMILY = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Patel",
+    "Khan",
+    "O'Brien",
+    "Nowak",
+]
 STREETS = ["High Street", "Church Lane", "Mill Road", "Station Road", "Abbey Lane"]
 COLUMNS = [
     "local_id", "given_name", "middle_names", "family_name", "date_of_birth", "sex",
@@ -107,7 +131,9 @@ def main() -> None:
         if not path.exists():
             t = time.perf_counter()
             write_extract(path, args.rows)
-            print(f"wrote {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
+            print(
+                f"wrote {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s"
+            )
         ref = duckdb_read(path, workdir)
         print(f"DuckDB read_csv into a table: {ref:.2f} s ({args.rows / ref:,.0f} rows/s)")
         url = args.database_url or f"sqlite:///{workdir / 'store.db'}"
