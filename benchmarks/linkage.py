@@ -168,9 +168,15 @@ def _pg(value: Any, col: str) -> Any:
     return value
 
 
+CPU_SECONDS: dict[str, float] = {}
+
+
 def _cli(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run `joinedup ARGS`; returns (seconds, peak RSS of the child in GiB, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run `joinedup ARGS`; returns (seconds, peak RSS of the child in GiB, stdout).
+    The child's CPU seconds go to CPU_SECONDS (a fairer figure on a shared machine)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = usage.ru_maxrss
+    cpu_before = usage.ru_utime + usage.ru_stime
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", "from joinedup.cli import main; main()", *args],
@@ -182,7 +188,9 @@ def _cli(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     if proc.returncode:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"joinedup {' '.join(args)} failed")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss
+    CPU_SECONDS[" ".join(args[:2])] = usage.ru_utime + usage.ru_stime - cpu_before
     # ru_maxrss of children is the largest child so far (KiB on Linux).
     return seconds, max(peak, before) / 1024**2, proc.stdout
 
@@ -296,6 +304,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="where to keep the store and truth")
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="joinedup-linkage-"))
     workdir.mkdir(parents=True, exist_ok=True)
     if not args.database_url and (workdir / "store.db").exists():
@@ -312,14 +321,16 @@ def main() -> int:
     )
 
     env = {**os.environ, "JOINEDUP_DATABASE_URL": url}
-    train_s, train_gib, _ = _cli(["link", "train", "--json"], env)
+    train_s, train_gib, train_out = _cli(["link", "train", "--json"], env)
     run_s, run_gib, out = _cli(["link", "run", "--json"], env)
     run = _json_from(out)
     print(
         f"joinedup link train {train_s:.1f}s (peak {train_gib:.2f} GiB); "
         f"link run {run_s:.1f}s (peak {run_gib:.2f} GiB); total {train_s + run_s:.1f}s"
     )
+    print(f"train timings {_json_from(train_out)['timings']}")
     print(f"run timings {run['timings']}  pairs scored {run['pairs_scored']:,}")
+    print(f"CPU seconds (user+sys) {CPU_SECONDS}  load average {os.getloadavg()}")
     from joinedup.identity.evaluation import evaluate
 
     ev = evaluate(engine, truth).as_dict()

@@ -263,7 +263,10 @@ def _write(
 def _create_persons(
     conn: Connection, plan: Takeover, run_id: int, now: dt.datetime
 ) -> dict[int, int]:
-    """Mint numbers for the new clusters; returns cluster -> new person id."""
+    """Mint numbers for the new clusters; returns cluster -> new person id.
+
+    Numbers are drawn against every number in `persons` (never deleted, so never reused)
+    and every number reserved in `issued_person_numbers`."""
     if not plan.new_clusters:
         return {}
     issued = {r[0] for r in conn.execute(text("SELECT person_number FROM issued_person_numbers"))}
@@ -276,12 +279,6 @@ def _create_persons(
         "persons",
         ("id", "person_number", "status", "created_at", "created_run_id"),
         ((pid, num, "active", ts, run_id) for pid, num in zip(ids, numbers, strict=True)),
-    )
-    bulk_insert(
-        conn,
-        "issued_person_numbers",
-        ("person_number", "purpose", "issued_at", "run_id"),
-        ((num, "person", ts, run_id) for num in numbers),
     )
     if conn.dialect.name == "postgresql":
         conn.execute(
@@ -375,11 +372,13 @@ def _iter_rows(result: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
         yield from batch
 
 
-def _contributions(settings: dict[str, Any], weights: dict[str, float]) -> list[dict[str, Any]]:
+def _contributions(
+    settings: dict[str, Any], weights: dict[str, float], adjustments: dict[str, float]
+) -> list[dict[str, Any]]:
     """Per comparison: the level a pair reached and its match weight (the explanation).
 
-    Splink reports each comparison's weight; the level is the one whose log2(m/u) is
-    nearest (term-frequency adjustments move exact-match weights a little)."""
+    Splink reports each comparison's level weight (log2 m/u, which identifies the level)
+    and, apart, the term-frequency adjustment; the contribution is their sum."""
     import math
 
     out = []
@@ -394,7 +393,8 @@ def _contributions(settings: dict[str, Any], weights: dict[str, float]) -> list[
             distance = abs(math.log2(m / u) - weight)
             if distance < best:
                 label, best = level.get("label_for_charts", ""), distance
-        out.append({"comparison": name, "level": label, "weight": round(weight, 3)})
+        total = weight + float(adjustments.get(name) or 0.0)
+        out.append({"comparison": name, "level": label, "weight": round(total, 3)})
     return out
 
 
@@ -410,13 +410,16 @@ def _write_review_items(
     """Open review items for pairs in the review band that ended in different clusters,
     and for links the chaining guard refused; items no longer raised are superseded."""
     mw_cols = [f"mw_{c.name}" for c in cmp.COMPARISONS]
+    tf_cols = [f"tf_{c.name}" for c in cmp.COMPARISONS]
+    n = len(cmp.COMPARISONS)
     band = con.execute(
         f"""
-        SELECT p.id_l, p.id_r, p.match_probability, p.match_weight, {", ".join("p." + g for g in mw_cols)}
+        SELECT p.id_l, p.id_r, p.match_probability, p.match_weight, {", ".join("p." + g for g in mw_cols + tf_cols)}
         FROM predictions p
         JOIN clusters a ON a.unique_id = p.id_l JOIN clusters b ON b.unique_id = p.id_r
-        WHERE p.match_probability >= {limits.lower}
-          AND (p.match_probability < {limits.upper} OR NOT p.auto_ok)
+        WHERE ((p.auto_ok AND p.match_probability >= {limits.lower}
+                AND p.match_probability < {limits.upper})
+               OR (NOT p.auto_ok AND p.match_probability >= {limits.upper}))
           AND a.cluster_id <> b.cluster_id
           AND NOT EXISTS (SELECT 1 FROM constraints c WHERE c.id_l = p.id_l AND c.id_r = p.id_r)
         ORDER BY p.id_l, p.id_r
@@ -425,11 +428,12 @@ def _write_review_items(
     items: dict[tuple[int, int], dict[str, Any]] = {}
     for row in band:
         weights = {c.name: row[4 + i] for i, c in enumerate(cmp.COMPARISONS)}
+        adjustments = {c.name: row[4 + n + i] for i, c in enumerate(cmp.COMPARISONS)}
         items[(int(row[0]), int(row[1]))] = {
             "kind": "pair",
             "p": float(row[2]),
             "w": float(row[3]),
-            "details": {"contributions": _contributions(settings, weights)},
+            "details": {"contributions": _contributions(settings, weights, adjustments)},
         }
     if outcome.refused:
         pair_weights: dict[tuple[int, int], tuple[float, float]] = {

@@ -72,6 +72,8 @@ def bulk_insert(
                     copy.write_row(row)
                     count += 1
         else:
+            # A large page cache keeps index inserts in memory during bulk loads.
+            cur.execute("PRAGMA cache_size = -262144")
             sql = (
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})"

@@ -36,6 +36,7 @@ class ModelSummary:
     prior: float
     seconds: float
     levels: list[dict[str, Any]]
+    timings: dict[str, float]
 
 
 def duckdb_connection(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -43,6 +44,8 @@ def duckdb_connection(memory_limit: str | None = None) -> duckdb.DuckDBPyConnect
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    # DuckDB draws progress bars on stdout otherwise, into `--json` output.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -75,9 +78,11 @@ def train_model(
 ) -> ModelSummary:
     """Train on the current records and store the model as the next version."""
     started = time.monotonic()
+    timings: dict[str, float] = {}
     say = progress or (lambda _msg: None)
     say("reading records")
     records = read_linkage_records(engine)
+    timings["read"] = round(time.monotonic() - started, 2)
     if records.num_rows < MIN_RECORDS:
         raise InvalidInput(
             f"Only {records.num_rows} active source records: training needs at least "
@@ -87,10 +92,12 @@ def train_model(
     con = duckdb_connection()
     try:
         say("building features")
+        t0 = time.monotonic()
         n = build_features(con, records)
         del records
+        timings["features"] = round(time.monotonic() - t0, 2)
         say("training (prior, u sampling, EM)")
-        settings, report = train(con, FEATURES_TABLE, options or TrainingOptions())
+        settings, report = train(con, FEATURES_TABLE, options or TrainingOptions(), timings)
     finally:
         con.close()
     with transaction(engine) as session:
@@ -108,6 +115,7 @@ def train_model(
         prior=float(settings["probability_two_random_records_match"]),
         seconds=time.monotonic() - started,
         levels=summarise_levels(settings),
+        timings=timings,
     )
 
 

@@ -38,23 +38,43 @@ def _linker(con: duckdb.DuckDBPyConnection, table: str, settings: dict[str, Any]
 
 
 def train(
-    con: duckdb.DuckDBPyConnection, table: str, options: TrainingOptions
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    options: TrainingOptions,
+    timings: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Train joinedup's model on `table`; return (trained settings, HTML report)."""
+    """Train joinedup's model on `table`; return (trained settings, HTML report).
+    Seconds per step go into `timings` when given."""
+    import time
+
+    spent = timings if timings is not None else {}
+    t0 = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.monotonic()
+        spent[name] = round(now - t0, 2)
+        t0 = now
+
     linker = _linker(con, table, cmp.splink_settings())
     linker.training.estimate_probability_two_random_records_match(
         list(cmp.DETERMINISTIC_RULES), recall=options.deterministic_recall
     )
+    lap("prior")
     linker.training.estimate_u_using_random_sampling(
         max_pairs=options.u_max_pairs, seed=options.seed
     )
-    for rule in cmp.EM_BLOCKING_RULES:
+    lap("u")
+    for i, rule in enumerate(cmp.EM_BLOCKING_RULES, start=1):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=options.em_max_pairs
         )
+        lap(f"em{i}")
     settings = cmp.apply_m_floor(linker.misc.save_model_to_json())
     # Reload so the report's charts show the parameters actually stored.
-    return settings, report_html(_linker(con, table, settings), settings)
+    report = report_html(_linker(con, table, settings), settings)
+    lap("report")
+    return settings, report
 
 
 def report_html(linker: Any, settings: dict[str, Any]) -> str:
@@ -135,8 +155,7 @@ def _level_weights(settings: dict[str, Any]) -> dict[str, list[float]]:
 
 def auto_ok_sql(settings: dict[str, Any]) -> str:
     """SQL over a predictions row: the pair may be linked automatically
-    (`comparisons.auto_link_allowed`, evaluated on the per-comparison weights: the 'else'
-    level has no term-frequency adjustment, so its weight is exact)."""
+    (`comparisons.auto_link_allowed`, evaluated on the per-comparison level weights)."""
     weights = _level_weights(settings)
     ident = " OR ".join(f"mw_{name} > 0" for name in cmp.IDENTIFIER_COMPARISONS)
     hard = " OR ".join(
@@ -146,10 +165,15 @@ def auto_ok_sql(settings: dict[str, Any]) -> str:
 
 
 def _mw_sql(comparison: cmp.Comparison) -> str:
-    weight = f"mw_{comparison.name}"
+    """mw_<name>: the level's own weight (identifies the level); tf_<name>: the
+    term-frequency adjustment added to it (0 for comparisons without one)."""
+    tf = "0"
     if any(level.tf_column for level in comparison.levels):
-        weight = f"{weight} + coalesce(mw_tf_adj_{comparison.name}, 0)"
-    return f"({weight})::DOUBLE AS mw_{comparison.name}"
+        tf = f"coalesce(mw_tf_adj_{comparison.name}, 0)"
+    return (
+        f"mw_{comparison.name}::DOUBLE AS mw_{comparison.name}, "
+        f"({tf})::DOUBLE AS tf_{comparison.name}"
+    )
 
 
 def score_within_clusters(

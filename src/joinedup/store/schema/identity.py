@@ -97,7 +97,8 @@ class PersonHistory(Base):
 
 
 class IssuedPersonNumber(Base):
-    """Every person number ever issued (to a person or by `joinedup id new`): never reused."""
+    """Person numbers reserved by `joinedup id new`. Together with `persons` (whose rows are
+    never deleted) this is every number ever issued: new numbers avoid both."""
 
     __tablename__ = "issued_person_numbers"
 
