@@ -145,10 +145,8 @@ def _python(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], dict[s
 def _sql(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     transform = Transform(MAPPING, COLUMNS, FMT, AS_OF)
     arrays = [pa.array([r[c] for r in rows], pa.string()) for c in COLUMNS]
-    table = pa.table(
-        [*arrays, pa.array(range(1, len(rows) + 1), pa.int64())],
-        names=[*(f"c{i}" for i in range(len(COLUMNS))), "_row"],
-    )
+    batch = pa.RecordBatch.from_arrays(arrays, names=[f"c{i}" for i in range(len(COLUMNS))])
+    table = transform.prepare(batch, 1)
     con = duckdb.connect()
     con.register("src", table)
     out = con.sql(transform.sql(len(COLUMNS))).to_arrow_table().to_pylist()
@@ -184,13 +182,11 @@ def test_record_json_and_hash_ignore_mapping_order() -> None:
     a = _sql([row])[0]
     transform = Transform(reordered, COLUMNS, FMT, AS_OF)
     con = duckdb.connect()
-    con.register(
-        "src",
-        pa.table(
-            [*(pa.array([row[c]]) for c in COLUMNS), pa.array([1], pa.int64())],
-            names=[*(f"c{i}" for i in range(len(COLUMNS))), "_row"],
-        ),
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array([row[c]], pa.string()) for c in COLUMNS],
+        names=[f"c{i}" for i in range(len(COLUMNS))],
     )
+    con.register("src", transform.prepare(batch, 1))
     b = con.sql(transform.sql(len(COLUMNS))).to_arrow_table().to_pylist()[0]
     assert a["_record"] == b["_record"] and a["_hash"] == b["_hash"]
     assert json.loads(a["_record"])["attributes"] == {"extra": "v22"}

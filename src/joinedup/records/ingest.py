@@ -213,8 +213,7 @@ def _process(
     duck: duckdb.DuckDBPyConnection,
     counter: QualityCounter,
 ) -> None:
-    n = src_batch.num_rows
-    batch = src_batch.append_column("_row", pa.array(range(offset + 1, offset + n + 1), pa.int64()))
+    batch = run.transform.prepare(src_batch, offset + 1)
     duck.register("src", batch)
     try:
         out = duck.sql(run.transform.sql(src_batch.num_columns)).to_arrow_table()

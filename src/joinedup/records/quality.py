@@ -8,6 +8,7 @@ most common problems with examples, and the trend across batches.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -24,6 +25,10 @@ from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch, Sou
 
 EXAMPLES_PER_PROBLEM = 3
 MAX_EXAMPLE_CHARS = 200
+
+
+def _as_text(value: Any) -> Any:
+    return ";".join(map(str, value)) if isinstance(value, list) else value
 
 
 def _short(value: Any) -> Any:
@@ -89,8 +94,11 @@ class QualityCounter:
         self.rows += n
         for name, fq in self.fields.items():
             fq.rows += n
-            fq.present += int(pc.sum(table.column(f"p:{name}")).as_py() or 0)
             flags = table.column(f"q:{name}")
+            typed = table.column(f"t:{name}" if name.startswith("identifier:") else name)
+            # A value was received when it is valid (typed) or flagged (problem).
+            present = pc.or_(pc.is_valid(typed), pc.is_valid(flags))
+            fq.present += int(pc.sum(present).as_py() or 0)
             if flags.null_count == n:
                 continue
             counts = pc.value_counts(flags.drop_null())
@@ -104,12 +112,12 @@ class QualityCounter:
                 need = EXAMPLES_PER_PROBLEM - len(entry["examples"])
                 if need > 0:
                     idx = pc.indices_nonzero(pc.equal(flags, code)).slice(0, need)
-                    sample = table.take(idx).select(["_row", "local_id", f"x:{name}"]).to_pylist()
+                    sample = table.take(idx).select(["_row", "local_id", "_record"]).to_pylist()
                     entry["examples"] += [
                         {
                             "row": s["_row"],
                             "local_id": s["local_id"],
-                            "value": _short(s[f"x:{name}"]),
+                            "value": _short(_as_text(json.loads(s["_record"]).get(name))),
                         }
                         for s in sample
                     ]

@@ -7,9 +7,9 @@ Python. The rules mirror the pure-Python reference in `joinedup.domain.mapping` 
 `joinedup.domain.validation`; `tests/unit/test_transform_agreement.py` checks that both
 give the same results on generated rows.
 
-Output columns: `_row`, `local_id`, `_hash`, `_record`, `_flags`; the typed store columns
-(`db_columns`); and per mapped field `p:<f>` (a value was received), `q:<f>` (its problem
-code) and `x:<f>` (the value as received, only where there is a problem).
+Output columns: `_row`, `local_id`, `_hash`, `_record`; the typed store columns
+(`db_columns`, with `quality_flags`); per mapped field `q:<f>` (its problem code), and for
+`identifier:SCHEME` fields `t:<f>` (the typed value).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from joinedup.domain.core_format import (
     CoreFormat,
@@ -35,6 +38,7 @@ from joinedup.domain.mapping_spec import FieldRule, MappingSpec
 from joinedup.domain.validation import add_years
 
 WS = "(' ' || chr(9) || chr(10) || chr(13))"
+WHITESPACE = " \t\r\n"
 POSTCODE_IN_TEXT = r"\b([A-Za-z]{1,2}[0-9][A-Za-z0-9]?) ?([0-9][A-Za-z]{2})\b"
 POSTCODE_FULL = (
     r"GIR0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]([0-9ABEHMNPRV-Y])?|[0-9][A-HJKPS-UW])"
@@ -58,10 +62,12 @@ def ident(name: str) -> str:
 
 
 def _clean(expr: str, strip: bool = True) -> str:
-    trimmed = f"NULLIF(trim({expr}, {WS}), '')"
+    """A source column as a rule reads it. `Transform.prepare` has already trimmed every
+    column `cN` (blank -> NULL) with pyarrow, much faster than SQL; `wN` is the untrimmed
+    value, for rules with `strip: false`."""
     if strip:
-        return trimmed
-    return f"CASE WHEN {trimmed} IS NULL THEN NULL ELSE {expr} END"
+        return expr
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE w{expr[1:]} END"
 
 
 def _split_items(expr: str, sep: str) -> str:
@@ -328,6 +334,27 @@ class Transform:
             self.db_columns.append("identifiers")
         self.db_columns += ["attributes", "quality_flags"]
 
+    @property
+    def needs_raw(self) -> bool:
+        return any(not r.strip for r in self.spec.rules)
+
+    def prepare(self, batch: pa.RecordBatch, first_row: int) -> pa.Table:
+        """The batch as the query reads it: `cN` trimmed with blanks as NULL, `wN` as
+        received (only when a rule keeps blanks), and `_row`, the row's ordinal in the file."""
+        arrays: list[pa.Array] = []
+        names: list[str] = []
+        for i in range(batch.num_columns):
+            col = batch.column(i)
+            trimmed = pc.utf8_trim(col, characters=WHITESPACE)
+            arrays.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+            names.append(f"c{i}")
+        if self.needs_raw:
+            arrays += [batch.column(i) for i in range(batch.num_columns)]
+            names += [f"w{i}" for i in range(batch.num_columns)]
+        arrays.append(pa.array(range(first_row, first_row + batch.num_rows), pa.int64()))
+        names.append("_row")
+        return pa.Table.from_arrays(arrays, names=names)
+
     def sql(self, width: int) -> str:
         """The query over `src` for a batch holding the first `width` source columns."""
         if width not in self._cache:
@@ -410,18 +437,16 @@ class Transform:
         ]
         outs.append(f"{_json_object(record_entries)} AS _record")
         for target in self.dq_fields:
-            r = ident("r:" + target)
-            q = final_q[target]
-            outs.append(f"{r} IS NOT NULL AS {ident('p:' + target)}")
-            outs.append(f"{q} AS {ident('q:' + target)}")
-            example = f"to_json({r})" if checks[target].is_list else r
-            outs.append(f"CASE WHEN {q} IS NOT NULL THEN {example} END AS {ident('x:' + target)}")
-        # Each layer is materialised: later expressions refer to a column many times, and an
-        # inlined CTE would recompute its whole expression at every reference.
+            # The problem code; "present" is counted from the typed value and this, and
+            # examples are read from `_record` (few rows), so no more columns are needed.
+            outs.append(f"{final_q[target]} AS {ident('q:' + target)}")
+            if identifier_scheme(target) is not None:
+                outs.append(f"{typed[target]} AS {ident('t:' + target)}")
+        # Layered so that each expression is written once; DuckDB inlines the layers (measured
+        # faster than materialising them).
         final = (
-            f"WITH layer1 AS MATERIALIZED ({layer1}), layer2 AS MATERIALIZED ({layer2}), "
-            f"layer3 AS MATERIALIZED ({layer3}), layer4 AS MATERIALIZED ({layer4}), "
-            f"layer5 AS MATERIALIZED (SELECT {', '.join(outs)} FROM layer4) "
+            f"WITH layer1 AS ({layer1}), layer2 AS ({layer2}), layer3 AS ({layer3}), "
+            f"layer4 AS ({layer4}), layer5 AS (SELECT {', '.join(outs)} FROM layer4) "
             "SELECT *, md5(_record) AS _hash FROM layer5"
         )
         return final
