@@ -1,0 +1,148 @@
+"""Fills the candidate index from the store and keeps it current.
+
+Features come from `match_features` (the functions the batch link runs per distinct value),
+memoised per distinct value here too, so loading a million records costs one call per
+distinct name, postcode and address line rather than one per record.
+
+Keeping current across processes: the index remembers a high-water mark, the latest
+`source_records.updated_at` and `person_links.linked_at` it has seen. `refresh` re-reads the
+rows at or after the mark minus `OVERLAP` (a transaction that committed late with an
+earlier timestamp is still caught; applying a row twice is harmless) and the persons
+created since. Every process holds its own index, built on start and refreshed before each
+registration (under the registration lock) and at most every `max_age` seconds for matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from joinedup.domain import match_features as mf
+from joinedup.domain.nicknames import NicknameTable
+from joinedup.identity.bulk import timestamp
+from joinedup.identity.nicknames import nickname_table
+from joinedup.identity.online.index import CandidateIndex, FeatureRow, to_row
+from joinedup.identity.record_source import LINKAGE_COLUMNS
+
+OVERLAP = dt.timedelta(seconds=120)
+_SELECT = "SELECT id, status, updated_at, " + ", ".join(LINKAGE_COLUMNS) + " FROM source_records"
+
+
+class FeatureBuilder:
+    """`prepare_record` with each per-field function memoised on its raw value."""
+
+    def __init__(self, nicknames: NicknameTable | None = None) -> None:
+        nick = nicknames or nickname_table()
+        self.given = lru_cache(maxsize=200_000)(lambda v: mf.given_features(v, nick))
+        self.middle = lru_cache(maxsize=100_000)(mf.middle_features)
+        self.family = lru_cache(maxsize=200_000)(mf.family_features)
+        self.previous = lru_cache(maxsize=50_000)(mf.previous_names)
+        self.postcode = lru_cache(maxsize=400_000)(mf.postcode_features)
+        self.address = lru_cache(maxsize=400_000)(mf.address_features)
+        self.dob = lru_cache(maxsize=50_000)(mf.dob_features)
+        self.nick = nick
+
+    def features(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The same dict as `match_features.prepare_record(record)` (tested)."""
+        out: dict[str, Any] = {"unique_id": record.get("unique_id", 0)}
+        out.update(self.given(record.get("given_name")))
+        out.update(self.middle(record.get("middle_names")))
+        family = self.family(record.get("family_name"))
+        out.update(family)
+        out["family_all"] = mf.family_all(
+            out.pop("family_parts"), self.previous(record.get("previous_family_names"))
+        )
+        out["names_ph"] = mf.names_ph(out["given_ph"], out["family_ph"])
+        dob = record.get("date_of_birth")
+        if isinstance(dob, str):
+            dob = dt.date.fromisoformat(dob[:10])
+        out.update(self.dob(dob))
+        out["sex"] = mf.sex_feature(record.get("sex"))
+        out.update(self.postcode(record.get("postcode")))
+        out.update(self.address(record.get("address_line_1")))
+        for name in mf.IDENTIFIER_FIELDS:
+            out[name] = mf.identifier_feature(record.get(name))
+        return out
+
+
+@dataclass
+class StoreState:
+    """What the index mirrors besides features: record -> person, person -> number."""
+
+    person_of: dict[int, int] = field(default_factory=dict)
+    number_of: dict[int, str] = field(default_factory=dict)
+    status_of: dict[int, str] = field(default_factory=dict)
+    records_mark: dt.datetime | None = None
+    links_mark: dt.datetime | None = None
+    max_person_id: int = 0
+
+
+def _as_utc(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value  # type: ignore[no-any-return]
+
+
+def _later(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[Any]:
+    result = conn.execution_options(stream_results=True, yield_per=50_000).execute(
+        text(sql), params
+    )
+    yield from result
+
+
+def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: FeatureBuilder) -> int:
+    """Read everything (or, with marks set, what changed since); returns rows applied."""
+    since_records = state.records_mark - OVERLAP if state.records_mark else None
+    since_links = state.links_mark - OVERLAP if state.links_mark else None
+    applied = 0
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        records_sql = _SELECT + (
+            " WHERE updated_at >= :since" if since_records else " WHERE status = 'active'"
+        )
+        bind_records = timestamp(conn, since_records) if since_records else None
+        for row in _rows(conn, records_sql, {"since": bind_records}):
+            record = row._mapping
+            record_id = int(record["id"])
+            state.records_mark = _later(state.records_mark, _as_utc(record["updated_at"]))
+            if record["status"] != "active":
+                index.remove(record_id)
+                state.person_of.pop(record_id, None)
+                continue
+            row_features: FeatureRow = to_row(builder.features(record), index._intern)
+            index.add(record_id, row_features)
+            applied += 1
+        persons_sql = "SELECT id, person_number, status FROM persons" + (
+            " WHERE id > :since_id OR status <> 'active'" if since_records else ""
+        )
+        for pid, number, status in conn.execute(
+            text(persons_sql), {"since_id": state.max_person_id}
+        ):
+            state.number_of[int(pid)] = str(number)
+            state.status_of[int(pid)] = str(status)
+            state.max_person_id = max(state.max_person_id, int(pid))
+        links_sql = "SELECT source_record_id, person_id, linked_at FROM person_links" + (
+            " WHERE linked_at >= :since" if since_links else ""
+        )
+        bind_links = timestamp(conn, since_links) if since_links else None
+        for record_id, person_id, linked_at in _rows(conn, links_sql, {"since": bind_links}):
+            state.person_of[int(record_id)] = int(person_id)
+            state.links_mark = _later(state.links_mark, _as_utc(linked_at))
+    return applied
