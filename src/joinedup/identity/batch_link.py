@@ -417,9 +417,8 @@ def _write_review_items(
         SELECT p.id_l, p.id_r, p.match_probability, p.match_weight, {", ".join("p." + g for g in mw_cols + tf_cols)}
         FROM predictions p
         JOIN clusters a ON a.unique_id = p.id_l JOIN clusters b ON b.unique_id = p.id_r
-        WHERE ((p.auto_ok AND p.match_probability >= {limits.lower}
-                AND p.match_probability < {limits.upper})
-               OR (NOT p.auto_ok AND p.match_probability >= {limits.upper}))
+        WHERE p.auto_ok AND p.match_probability >= {limits.lower}
+          AND p.match_probability < {limits.upper}
           AND a.cluster_id <> b.cluster_id
           AND NOT EXISTS (SELECT 1 FROM constraints c WHERE c.id_l = p.id_l AND c.id_r = p.id_r)
         ORDER BY p.id_l, p.id_r
