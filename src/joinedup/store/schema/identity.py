@@ -159,3 +159,14 @@ class ReviewItem(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IdentityLock(Base):
+    """A row per serialised identity operation (online registration). Writing the row first
+    takes a write lock on every backend (SQLite has no row locks; PostgreSQL also takes an
+    advisory lock), so two registrations never both see "no such person" and mint twice."""
+
+    __tablename__ = "identity_locks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    held_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

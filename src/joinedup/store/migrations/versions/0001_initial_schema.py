@@ -47,6 +47,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
         batch_op.create_index('ix_audit_log_person_seq', ['person_id', 'seq'], unique=False)
 
+    op.create_table('identity_locks',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('held_at', joinedup.store.base.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_identity_locks'))
+    )
     op.create_table('linkage_models',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -649,6 +654,7 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_table('organisations')
     op.drop_table('linkage_models')
+    op.drop_table('identity_locks')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_person_seq')
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
