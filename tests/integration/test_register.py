@@ -100,9 +100,7 @@ def test_register_links_holds_or_mints(engine: Engine) -> None:
     assert held.outcome == "pending" and held.person_number not in (number,)
     assert held.review_item_ids
     with Session(engine) as session:
-        status = session.execute(
-            select(Person.status).where(Person.id == held.person_id)
-        ).scalar()
+        status = session.execute(select(Person.status).where(Person.id == held.person_id)).scalar()
         item = session.execute(
             select(ReviewItem).where(ReviewItem.id == held.review_item_ids[0])
         ).scalar_one()
@@ -115,6 +113,34 @@ def test_register_links_holds_or_mints(engine: Engine) -> None:
     forget_matchers()
     found = match_record(engine, {k: v for k, v in fields.items()})
     assert found.candidates[0].person_number == number
+
+
+def _register_at_once(engine: Engine, person: dict[str, Any], round_no: int) -> list[Any]:
+    """Three threads, each with its own index (as separate processes would have), register
+    the same person in three datasets at the same moment."""
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+    datasets = [("CSC", "cases"), ("NHS", "patients"), ("EDU", "pupils")]
+
+    def worker(n: int) -> None:
+        matcher = _matcher()
+        matcher.refresh(engine)
+        barrier.wait()
+        try:
+            record = {**person, "organisation": datasets[n][0], "dataset": datasets[n][1]}
+            record["local_id"] = f"R{round_no}T{n}"
+            results.append(register(engine, record, matcher=matcher))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
 
 
 def test_concurrent_registrations_of_one_new_person_mint_one_number(pg_url: str) -> None:
@@ -134,29 +160,7 @@ def test_concurrent_registrations_of_one_new_person_mint_one_number(pg_url: str)
             for i, nhs in enumerate(["9434765919", "4010232137", "9434765870", "9876543210"])
         ]
         for round_no, person in enumerate(people):
-            results: list[Any] = []
-            errors: list[BaseException] = []
-            barrier = threading.Barrier(3)
-
-            def worker(n: int, person: dict[str, Any] = person, rnd: int = round_no) -> None:
-                # Each thread has its own index, as a separate process would.
-                matcher = _matcher()
-                matcher.refresh(engine)
-                barrier.wait()
-                try:
-                    ds = [("CSC", "cases"), ("NHS", "patients"), ("EDU", "pupils")][n]
-                    record = {**person, "organisation": ds[0], "dataset": ds[1]}
-                    record["local_id"] = f"R{rnd}T{n}"
-                    results.append(register(engine, record, matcher=matcher))
-                except BaseException as exc:
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            assert not errors, errors
+            results = _register_at_once(engine, person, round_no)
             assert len({r.person_number for r in results}) == 1
             assert sorted(r.outcome for r in results) == ["created", "linked", "linked"]
         with engine.connect() as conn:
