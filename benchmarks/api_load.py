@@ -358,11 +358,15 @@ async def _run(
                 t0 = time.perf_counter()
                 if t0 >= stop:
                     return
-                response = await http.get(
-                    f"/api/v1/persons/{rng.choice(numbers)}",
-                    params={"purpose": "safeguarding"},
-                    headers=rng.choice(headers),
-                )
+                try:
+                    response = await http.get(
+                        f"/api/v1/persons/{rng.choice(numbers)}",
+                        params={"purpose": "safeguarding"},
+                        headers=rng.choice(headers),
+                    )
+                except httpx.TransportError:
+                    errors += 1  # e.g. a kept-alive connection the server had just closed
+                    continue
                 t1 = time.perf_counter()
                 if response.status_code != 200:
                     errors += 1
