@@ -9,6 +9,7 @@ node_modules, failing on serious or critical violations.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -57,15 +58,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """joinedup (API and web) on a fresh SQLite store, served on 127.0.0.1."""
+@contextlib.contextmanager
+def serve(var_dir: Path, seed: Any = None) -> Iterator[LiveServer]:
+    """joinedup (API and web) on a fresh SQLite store in `var_dir`, served on 127.0.0.1;
+    `seed(engine)` fills the store first."""
     missing = missing_assets()
     if missing:
         pytest.fail(f"web assets not built ({', '.join(missing)}): run `make web-assets`")
-    var_dir = tmp_path_factory.mktemp("web-store")
     engine = create_store_engine(f"sqlite:///{var_dir / 'store.db'}")
     ensure_schema(engine)
+    if seed is not None:
+        seed(engine)
     app = create_app(engine, Settings(var_dir=var_dir))
     port = _free_port()
     server = uvicorn.Server(
@@ -78,10 +81,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the live server did not start")
         time.sleep(0.02)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", engine=engine, var_dir=var_dir)
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", engine=engine, var_dir=var_dir)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """joinedup (API and web) on a fresh SQLite store, served on 127.0.0.1."""
+    with serve(tmp_path_factory.mktemp("web-store")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -120,10 +132,8 @@ def page_problems() -> PageProblems:
     return PageProblems()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
-    """A fresh browser context (no cookies) with its base URL at the live server."""
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+def _new_page(browser: Any, url: str, page_problems: PageProblems) -> Iterator[Any]:
+    context = browser.new_context(base_url=url, viewport=DESKTOP)
     context.set_default_timeout(10_000)
     pg = context.new_page()
     pg.on(
@@ -139,6 +149,12 @@ def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> 
     context.close()
     problems = page_problems.unexpected()
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
+    """A fresh browser context (no cookies) with its base URL at the live server."""
+    yield from _new_page(browser, live_server.url, page_problems)
 
 
 def screenshot(page: Any, name: str) -> list[Path]:
@@ -285,3 +301,50 @@ def axe() -> Any:
 @pytest.fixture
 def take_screenshot() -> Any:
     return screenshot
+
+
+# The journeys run on a second server holding the partnership of tests/partnership_seed.py
+# (Amy Example known to CSC, SCH, NHS and HSG; a user per role), with passwords set.
+@dataclass
+class PartnershipServer(LiveServer):
+    world: Any = None
+
+
+def _seed_partnership(engine: Engine) -> Any:
+    from joinedup.governance.users import set_password
+    from partnership_seed import USERS, build_partnership
+
+    world = build_partnership(engine)
+    for username in USERS:
+        set_password(engine, username, PASSWORD, actor=username)
+    return world
+
+
+@pytest.fixture(scope="session")
+def partnership_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnershipServer]:
+    """joinedup on a store seeded with the test partnership (session-scoped: journeys that
+    change it use data of their own, so the order of tests does not matter)."""
+    seeded: dict[str, Any] = {}
+    with serve(
+        tmp_path_factory.mktemp("web-partnership"),
+        lambda engine: seeded.update(world=_seed_partnership(engine)),
+    ) as server:
+        yield PartnershipServer(server.url, server.engine, server.var_dir, seeded["world"])
+
+
+@pytest.fixture
+def ppage(
+    browser: Any, partnership_server: PartnershipServer, page_problems: PageProblems
+) -> Iterator[Any]:
+    """A fresh browser context on the partnership server."""
+    yield from _new_page(browser, partnership_server.url, page_problems)
+
+
+@pytest.fixture
+def sign_in_partner(ppage: Any) -> Any:
+    """`sign_in_partner("teacher")`: sign `ppage` in as a partnership user."""
+
+    def do(username: str) -> None:
+        sign_in_as(ppage, username)
+
+    return do

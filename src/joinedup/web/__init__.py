@@ -28,6 +28,7 @@ log = get_logger(__name__)
 PAGE_MODULES: list[str] = [
     "account",
     "home",
+    "practitioner",
 ]
 
 

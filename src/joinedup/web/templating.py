@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from joinedup import __version__
+from joinedup.web import labels
 from joinedup.web.navigation import navigation_for, role_label
 from joinedup.web.page import page_context
 
@@ -35,6 +36,12 @@ def create_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(service_name=SERVICE_NAME, version=__version__, role_label=role_label)
+    env.globals.update(
+        purpose_label=labels.purpose_label,
+        detail_label=labels.detail_label,
+        rag_tags=labels.RAG_TAGS,
+        identifier_label=labels.identifier_label,
+    )
     return env
 
 
