@@ -88,7 +88,7 @@ class PersonHistory(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     event: Mapped[str] = mapped_column(String(32))  # created|merged_into|absorbed|split_from|...
-    other_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    other_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(255))
@@ -139,6 +139,7 @@ class ReviewItem(Base):
     __tablename__ = "review_items"
     __table_args__ = (
         Index("ix_review_items_pair", "record_id_l", "record_id_r"),
+        Index("ix_review_items_record_id_r", "record_id_r"),
         CheckConstraint("record_id_l < record_id_r", name="ordered_pair"),
     )
 

@@ -329,6 +329,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_history'))
     )
     with op.batch_alter_table('person_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_history_other_person_id'), ['other_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_history_person_id'), ['person_id'], unique=False)
 
     op.create_table('quarantined_rows',
@@ -511,6 +512,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.create_index('ix_review_items_pair', ['record_id_l', 'record_id_r'], unique=False)
+        batch_op.create_index('ix_review_items_record_id_r', ['record_id_r'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_items_status'), ['status'], unique=False)
 
     op.create_table('match_constraints',
@@ -569,6 +571,7 @@ def downgrade() -> None:
     op.drop_table('match_constraints')
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_items_status'))
+        batch_op.drop_index('ix_review_items_record_id_r')
         batch_op.drop_index('ix_review_items_pair')
 
     op.drop_table('review_items')
@@ -604,6 +607,7 @@ def downgrade() -> None:
     op.drop_table('quarantined_rows')
     with op.batch_alter_table('person_history', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_history_person_id'))
+        batch_op.drop_index(batch_op.f('ix_person_history_other_person_id'))
 
     op.drop_table('person_history')
     op.drop_table('dq_field_stats')
