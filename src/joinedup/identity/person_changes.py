@@ -18,6 +18,7 @@ from joinedup.domain.person_number import draw_person_number
 from joinedup.store.schema.identity import (
     IdentityLock,
     IssuedPersonNumber,
+    MatchConstraint,
     Person,
     PersonHistory,
     PersonLink,
@@ -153,3 +154,32 @@ def person_of_record(conn: Connection, record_id: int) -> int | None:
 
 def person_row(conn: Connection, person_id: int) -> Any:
     return conn.execute(select(Person).where(Person.id == person_id)).first()
+
+
+def put_constraint(
+    conn: Connection,
+    record_a: int,
+    record_b: int,
+    kind: str,
+    *,
+    reason: str | None,
+    actor: str | None,
+    review_item_id: int | None = None,
+) -> None:
+    """Record (or replace) a must-link / cannot-link between two records; every later
+    batch and incremental run honours it."""
+    lo, hi = sorted((record_a, record_b))
+    values = {
+        "kind": kind,
+        "reason": reason,
+        "actor": actor,
+        "review_item_id": review_item_id,
+        "created_at": dt.datetime.now(dt.UTC),
+    }
+    done = conn.execute(
+        update(MatchConstraint)
+        .where(MatchConstraint.record_id_l == lo, MatchConstraint.record_id_r == hi)
+        .values(**values)
+    ).rowcount
+    if not done:
+        conn.execute(insert(MatchConstraint).values(record_id_l=lo, record_id_r=hi, **values))
