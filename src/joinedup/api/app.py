@@ -27,6 +27,7 @@ API_ROUTERS: list[tuple[str, str]] = [
     ("organisations", "/api/v1"),
     ("records", "/api/v1"),
     ("persons", "/api/v1"),
+    ("matching", "/api/v1"),
     ("breakglass", "/api/v1"),
     ("agreements", "/api/v1"),
     ("consents", "/api/v1"),

@@ -10,9 +10,10 @@ against fishing:
   policy decision point, like every person view);
 - each result shows only the demographic summary the requester may see of that person.
 
-The fuzzy scoring is the online matcher's (issue 5, `joinedup.identity`), passed in as a
-`Matcher`; this module owns the safeguards, not the scores. The API route is added when the
-online matcher exists (docs/api.md).
+The fuzzy scoring is the online matcher's (`joinedup.identity.online`), passed in as a
+`Matcher` (`online_matcher(engine)` in production); this module owns the safeguards, not
+the scores. `match` gives the same safeguards to `POST /api/v1/match`, which returns the
+matcher's candidates with their explanation instead of a demographic summary.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from joinedup.governance import audit
 from joinedup.governance.auth import Principal
 from joinedup.governance.lookups import session_scope
 from joinedup.governance.pdp import decide_for_persons
-from joinedup.store.schema.identity import PersonLink
+from joinedup.store.schema.identity import Person, PersonLink
 from joinedup.store.schema.records import SourceRecord
 from joinedup.views.detail_levels import PERSON_FIELDS, DemographicSummary, summarise_demographics
 from joinedup.views.known_to import VIEW_ROLES
@@ -73,6 +74,7 @@ Matcher = Callable[[Session, Mapping[str, Any], int], Sequence[Candidate]]
 @dataclass
 class SearchResult:
     person_number: str
+    person_status: str
     probability: float
     summary: DemographicSummary
 
@@ -84,8 +86,9 @@ class SearchOutcome:
 
 
 def check_fields(query: Mapping[str, Any]) -> frozenset[str]:
-    """The fields given, when they make an accepted set; InvalidInput otherwise."""
-    unknown = set(query) - set(SEARCH_FIELDS)
+    """The fields given (any of the core record's person fields), when they include an
+    accepted set; InvalidInput otherwise."""
+    unknown = set(query) - set(PERSON_FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown search fields: {', '.join(sorted(unknown))}.")
     given = frozenset(k for k, v in query.items() if v not in (None, ""))
@@ -100,6 +103,29 @@ def check_fields(query: Mapping[str, Any]) -> frozenset[str]:
     return given
 
 
+def online_matcher(engine: Engine) -> Matcher:
+    """The online matcher of `engine`'s store as a `Matcher` (records not yet linked to a
+    person are left out: there is no one to show)."""
+    from joinedup.identity.online.matcher import match_record
+
+    def match(_session: Session, record: Mapping[str, Any], limit: int) -> list[Candidate]:
+        result = match_record(engine, record, limit)
+        return [
+            Candidate(c.person_id, c.match_probability)
+            for c in result.candidates
+            if c.person_id > 0
+        ]
+
+    return match
+
+
+def _require(principal: Principal, purpose: str | None) -> None:
+    if principal.roles.isdisjoint(VIEW_ROLES):
+        raise Forbidden("Search is for practitioners and data owners.")
+    if purpose is not None and purpose not in PURPOSES:
+        raise InvalidInput(f"Unknown purpose {purpose!r}; purposes are {', '.join(PURPOSES)}.")
+
+
 def search(
     store: Session | Engine,
     principal: Principal,
@@ -112,10 +138,7 @@ def search(
 ) -> SearchOutcome:
     """The persons matching `query` at or above `threshold`, best first (at most
     `min(limit, RESULT_CAP)`), each with the summary the requester may see."""
-    if principal.roles.isdisjoint(VIEW_ROLES):
-        raise Forbidden("Search is for practitioners and data owners.")
-    if purpose not in PURPOSES:
-        raise InvalidInput(f"Unknown purpose {purpose!r}; purposes are {', '.join(PURPOSES)}.")
+    _require(principal, purpose)
     used = check_fields(query)
     cap = max(1, min(limit, RESULT_CAP))
     with session_scope(store) as session:
@@ -132,9 +155,14 @@ def search(
             [pid for pid, _ in chosen],
             details={"view": "search"},
         )
+        ids = [decisions[pid].person_id for pid, _ in chosen]
+        status = dict(
+            session.execute(select(Person.id, Person.status).where(Person.id.in_(ids))).all()
+        )
         results = [
             SearchResult(
                 decisions[pid].person_number,
+                str(status.get(decisions[pid].person_id, "active")),
                 probability,
                 _summary(session, decisions[pid].person_id, decisions[pid].allowed),
             )
@@ -174,3 +202,61 @@ def _summary(session: Session, person_id: int, allowed: Sequence[Any]) -> Demogr
     return summarise_demographics(
         (dict(zip(PERSON_FIELDS, row[1:], strict=True)), levels[row[0]]) for row in rows
     )
+
+
+MATCH_ROLES = frozenset({*VIEW_ROLES, "linkage_officer"})
+MATCH_CAP = 10
+
+
+@dataclass
+class MatchOutcome:
+    """`POST /api/v1/match`: candidates at or above the lower threshold, with explanations."""
+
+    decision: str
+    model_version: int
+    thresholds: dict[str, float]
+    candidates: list[dict[str, Any]]
+    audit_seq: int
+
+
+def match(
+    engine: Engine, principal: Principal, record: Mapping[str, Any], *, limit: int = MATCH_CAP
+) -> MatchOutcome:
+    """The online matcher's candidates for one record, under the search safeguards: the
+    same minimum fields, candidates only at or above the lower linkage threshold (below it
+    they are not matches), at most `MATCH_CAP`, and the call audited without its values.
+    Candidates carry the person number, probability, weight and per-comparison
+    contributions, never another record's values."""
+    from joinedup.identity.online.matcher import match_record
+
+    if principal.roles.isdisjoint(MATCH_ROLES):
+        raise Forbidden("Matching is for practitioners, data owners and linkage officers.")
+    used = check_fields(record)
+    result = match_record(engine, {k: record[k] for k in used}, max(1, min(limit, MATCH_CAP)))
+    lower = result.thresholds.get("lower", 0.0)
+    shown = [
+        {
+            "person_number": c.person_number,
+            "person_status": c.person_status,
+            "match_probability": c.match_probability,
+            "match_weight": c.match_weight,
+            "auto_link_allowed": c.auto_link_allowed,
+            "contributions": list(c.contributions),
+        }
+        for c in result.candidates
+        if c.person_id > 0 and c.match_probability >= lower
+    ]
+    seq = audit.record(
+        engine,
+        audit.AuditEntry.by(
+            principal,
+            "match",
+            object_type="match",
+            details={
+                "fields": sorted(used),
+                "results": len(shown),
+                "person_numbers": [c["person_number"] for c in shown],
+            },
+        ),
+    )
+    return MatchOutcome(result.decision, result.model_version, result.thresholds, shown, seq)

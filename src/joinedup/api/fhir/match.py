@@ -2,8 +2,9 @@
 online matcher's candidates in, a `searchset` Bundle with `search.score` and the
 match-grade extension out.
 
-The matcher itself is issue 5's online matcher (`joinedup.identity`); the route is added
-once it exists (see docs/api.md). These functions are pure and tested on their own.
+The matcher is the online matcher (`joinedup.identity.online`), run under the search
+safeguards (`joinedup.views.search`) by the route in `joinedup.api.routes.fhir`. These
+functions are pure and tested on their own.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from joinedup.api.fhir import NHS_NUMBER_SYSTEM
+from joinedup.views.detail_levels import DemographicSummary
 from joinedup.views.known_to import KnownToView
 
 # Core record format sex -> FHIR administrative gender.
@@ -34,12 +35,29 @@ def identifier_system(base: str, scheme: str) -> str:
 
 def patient_resource(view: KnownToView, identifier_base: str) -> dict[str, Any]:
     """The Patient for a known-to view (values absent from the view are left out)."""
-    summary = view.summary
+    return patient_from_summary(
+        view.person_number,
+        view.person_status == "active",
+        view.summary,
+        identifier_base,
+        redirected_from=view.redirected_from,
+    )
+
+
+def patient_from_summary(
+    person_number: str,
+    active: bool,
+    summary: DemographicSummary,
+    identifier_base: str,
+    *,
+    redirected_from: str | None = None,
+) -> dict[str, Any]:
+    """A Patient showing what `summary` shows (the policy already shaped it)."""
     identifiers: list[dict[str, Any]] = [
         {
             "use": "official",
             "system": person_number_system(identifier_base),
-            "value": view.person_number,
+            "value": person_number,
         }
     ]
     for scheme, values in sorted(summary.identifiers.items()):
@@ -49,9 +67,9 @@ def patient_resource(view: KnownToView, identifier_base: str) -> dict[str, Any]:
             )
     patient: dict[str, Any] = {
         "resourceType": "Patient",
-        "id": view.person_number,
+        "id": person_number,
         "identifier": identifiers,
-        "active": view.person_status == "active",
+        "active": active,
     }
     names: list[dict[str, Any]] = []
     for n in summary.names:
@@ -84,8 +102,8 @@ def patient_resource(view: KnownToView, identifier_base: str) -> dict[str, Any]:
         addresses.append(address)
     if addresses:
         patient["address"] = addresses
-    if view.redirected_from:
+    if redirected_from:
         patient["link"] = [
-            {"other": {"reference": f"Patient/{view.redirected_from}"}, "type": "replaces"}
+            {"other": {"reference": f"Patient/{redirected_from}"}, "type": "replaces"}
         ]
     return patient

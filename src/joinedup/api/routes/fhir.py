@@ -2,8 +2,8 @@
 
 `GET /fhir/Patient/{number}?purpose=...` is the known-to view's demographic summary as a
 Patient, decided and audited through the policy decision point like every person view.
-`POST /fhir/Patient/$match` is added when the online matcher (issue 5) exists; its
-Parameters/Bundle plumbing is in `joinedup.api.fhir.match`.
+`POST /fhir/Patient/$match?purpose=...` runs the search service (the online matcher under
+the anti-fishing safeguards) and answers a searchset Bundle with scores and match grades.
 """
 
 from __future__ import annotations
@@ -11,17 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from joinedup import __version__
 from joinedup.api.deps import EngineDep, PrincipalDep, SettingsDep
 from joinedup.api.fhir import FHIR_MEDIA_TYPE
-from joinedup.api.fhir.patient import patient_resource
+from joinedup.api.fhir.match import MatchEntry, match_bundle, match_grade, parse_match_parameters
+from joinedup.api.fhir.patient import patient_from_summary, patient_resource
 from joinedup.api.models import PersonNumberPath, Purpose
 from joinedup.store.uow import UnitOfWork
 from joinedup.views.known_to import known_to
+from joinedup.views.search import online_matcher, search
 
 
 class FhirJSONResponse(JSONResponse):
@@ -103,6 +105,32 @@ class CapabilityStatement(BaseModel):
     format: list[str]
 
 
+class Extension(_Element):
+    url: str
+    valueCode: str
+
+
+class BundleSearch(_Element):
+    extension: list[Extension]
+    mode: Literal["match"]
+    score: float = Field(ge=0, le=1)
+
+
+class BundleEntry(_Element):
+    fullUrl: str
+    resource: Patient
+    search: BundleSearch
+
+
+class Bundle(_Element):
+    """A searchset Bundle: the `$match` result."""
+
+    resourceType: Literal["Bundle"]
+    type: Literal["searchset"]
+    total: int
+    entry: list[BundleEntry]
+
+
 OUTCOME = {"model": OperationOutcome, "content": {FHIR_MEDIA_TYPE: {}}}
 router = APIRouter(
     tags=["fhir"],
@@ -155,3 +183,72 @@ def read_patient(
         view = known_to(uow.session, principal, purpose, number, channel="fhir_patient")
         uow.commit()
     return patient_resource(view, settings.fhir_identifier_base)
+
+
+PARAMETERS_EXAMPLE = {
+    "resourceType": "Parameters",
+    "parameter": [
+        {
+            "name": "resource",
+            "resource": {
+                "resourceType": "Patient",
+                "name": [{"family": "Example", "given": ["Amy"]}],
+                "birthDate": "2012-03-04",
+            },
+        },
+        {"name": "count", "valueInteger": 3},
+    ],
+}
+
+
+@router.post(
+    "/Patient/$match",
+    summary="Find a person from a Patient (Parameters in, searchset Bundle out; audited)",
+    response_model=Bundle,
+    response_model_exclude_none=True,
+)
+def match_patient(
+    request: Request,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            media_type=FHIR_MEDIA_TYPE,
+            description="A Parameters resource: `resource` (a Patient), optionally `count` "
+            "and `onlyCertainMatches`.",
+            examples=[PARAMETERS_EXAMPLE],
+        ),
+    ],
+    purpose: Annotated[Purpose, Query(description="Why you are looking (audited).")],
+    principal: PrincipalDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    """Candidates at or above the lower linkage threshold, at most five, each a Patient
+    showing only what the policy lets you see of that person; `search.score` is the match
+    probability and the match-grade extension says `certain` (would be linked),
+    `probable` or `possible` (the review band's upper or lower half)."""
+    asked = parse_match_parameters(body)
+    lower, upper = settings.lower_threshold, settings.upper_threshold
+    with UnitOfWork(engine) as uow:
+        outcome = search(
+            uow.session,
+            principal,
+            purpose,
+            asked.record,
+            online_matcher(engine),
+            threshold=lower,
+            limit=asked.count,
+        )
+        uow.commit()
+    base = settings.fhir_identifier_base
+    entries = [
+        MatchEntry(
+            patient_from_summary(r.person_number, r.person_status == "active", r.summary, base),
+            r.probability,
+            match_grade(r.probability, lower, upper),
+        )
+        for r in outcome.results
+    ]
+    if asked.only_certain:
+        entries = [e for e in entries if e.grade == "certain"]
+    return match_bundle(entries, f"{str(request.base_url).rstrip('/')}/fhir")
