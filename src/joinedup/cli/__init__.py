@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "synth",
     "records",
     "identity",
+    "online",
     "governance",
     "serve",
 ]
