@@ -29,6 +29,8 @@ PAGE_MODULES: list[str] = [
     "account",
     "home",
     "practitioner",
+    "uploads",
+    "data_quality",
 ]
 
 

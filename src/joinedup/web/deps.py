@@ -56,3 +56,12 @@ def require_role(*roles: str) -> Callable[[Request], WebUser]:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 UserDep = Annotated[WebUser, Depends(acting_user)]
 SignedInDep = Annotated[WebUser, Depends(signed_in_user)]
+PractitionerDep = Annotated[WebUser, Depends(require_role("practitioner"))]
+DataOwnerDep = Annotated[WebUser, Depends(require_role("data_owner"))]
+LinkageOfficerDep = Annotated[WebUser, Depends(require_role("linkage_officer"))]
+
+
+def organisation_code(user: WebUser) -> str:
+    """The code of the organisation the user is acting for."""
+    assert user.active is not None
+    return user.active.organisation_code
