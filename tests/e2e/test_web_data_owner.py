@@ -7,8 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from partnership_seed import extract_csv
 from playwright.sync_api import expect
+
+from partnership_seed import extract_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -48,7 +49,9 @@ def test_upload_with_progress_then_report_quality_and_quarantine(
 
     # The progress bar is driven by the upload's progress events.
     _upload(ppage, "csc-week1.csv", _extract(bad_rows=1))
-    expect(ppage.get_by_test_id("batch-status")).to_contain_text("2 of 3 rows loaded, 1 quarantined")
+    expect(ppage.get_by_test_id("batch-status")).to_contain_text(
+        "2 of 3 rows loaded, 1 quarantined"
+    )
     expect(ppage.get_by_test_id("quarantine-reasons")).to_contain_text("1 row")
     check_page(ppage, "batch-report")
 
