@@ -1,0 +1,483 @@
+"""Incremental linking: after an ingest, link only what changed, under the batch rules.
+
+The records that are new, changed or closed since the last finished run are scored against
+the candidate index (the online matcher: the batch's blocking and scores, tested equal) and
+among themselves. The *affected region* is those records plus every record of the persons
+they touch, closed over automatic links and must-links, so a region is a union of whole
+persons and whole would-be clusters. Inside it the batch's steps run unchanged:
+automatic links at the upper threshold (twins rule, cannot-links), the chaining guard with
+constrained merging (`domain.match_clustering`), must-links joining clusters, and the
+greatest-overlap takeover of person numbers (`domain.match_takeover`) with the batch's own
+person-history writer. Records outside the region keep their persons untouched.
+
+`link(engine, full=None)`: a full run the first time (or with `full=True`), incremental
+after that.
+
+Differences from a full re-run: pairs between two unchanged records are not re-scored
+unless one of them is in the region, so term-frequency shifts from the new records do not
+move old, unaffected pairs; open review items outside the region are left as they are.
+`benchmarks/incremental.py` measures the agreement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+
+from joinedup.domain.comparisons import auto_link_allowed
+from joinedup.domain.match_clustering import constrained_merge, join_by_must_links
+from joinedup.domain.match_scorer import PairScore
+from joinedup.domain.match_takeover import take_over
+from joinedup.errors import InvalidInput
+from joinedup.identity.batch_link import (
+    RunSummary,
+    _create_persons,
+    _record_changes,
+    run_link,
+    thresholds_from_settings,
+)
+from joinedup.identity.bulk import bulk_insert, delete_where_in, jsonb, timestamp
+from joinedup.identity.clustering import Thresholds
+from joinedup.identity.online.matcher import OnlineMatcher, _contributions, matcher_for
+from joinedup.identity.person_changes import lock_identity
+from joinedup.store.schema.identity import LinkRun
+
+Progress = Callable[[str], None]
+MAX_EXPANSIONS = 20
+CHUNK = 5000
+
+
+@dataclass
+class IncrementalSummary:
+    run_id: int
+    model_version: int
+    kind: str = "incremental"
+    records_changed: int = 0
+    records_closed: int = 0
+    region_records: int = 0
+    pairs_scored: int = 0
+    auto_links: int = 0
+    clusters: int = 0
+    persons_created: int = 0
+    persons_kept: int = 0
+    persons_merged: int = 0
+    persons_split: int = 0
+    persons_retired: int = 0
+    links_changed: int = 0
+    review_items_opened: int = 0
+    chains_cut: int = 0
+    constraint_conflicts: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def link(
+    engine: Engine,
+    *,
+    full: bool | None = None,
+    thresholds: Thresholds | None = None,
+    progress: Progress | None = None,
+) -> RunSummary | IncrementalSummary:
+    """`joinedup link run`: full the first time or when asked, incremental otherwise."""
+    if full or (full is None and _last_run_start(engine) is None):
+        return run_link(engine, thresholds=thresholds, progress=progress)
+    return run_incremental(engine, thresholds=thresholds, progress=progress)
+
+
+def _last_run_start(engine: Engine) -> dt.datetime | None:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(LinkRun.started_at)
+            .where(LinkRun.status == "done")
+            .order_by(LinkRun.id.desc())
+            .limit(1)
+        ).scalar()
+    return found
+
+
+def _in_chunks(conn: Connection, sql: str, ids: Iterable[int]) -> list[Any]:
+    values = sorted(set(ids))
+    out: list[Any] = []
+    stmt = text(sql).bindparams(bindparam("ids", expanding=True))
+    for start in range(0, len(values), CHUNK):
+        out.extend(conn.execute(stmt, {"ids": values[start : start + CHUNK]}).all())
+    return out
+
+
+class _Scorer:
+    """Pair scores from the matcher, computed once each."""
+
+    def __init__(self, matcher: OnlineMatcher) -> None:
+        self.matcher = matcher
+        self.cache: dict[tuple[int, int], PairScore] = {}
+
+    def score(self, a: int, b: int) -> PairScore:
+        key = (a, b) if a < b else (b, a)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.matcher.score_records(*key)
+            self.cache[key] = found
+        return found
+
+    def auto_ok(self, a: int, b: int) -> bool:
+        s = self.score(a, b)
+        return auto_link_allowed({c.comparison: c.gamma for c in s.contributions})
+
+    def guard_score(self, a: int, b: int) -> float:
+        return self.score(a, b).match_probability if self.auto_ok(a, b) else 0.0
+
+
+def run_incremental(
+    engine: Engine,
+    *,
+    thresholds: Thresholds | None = None,
+    progress: Progress | None = None,
+    matcher: OnlineMatcher | None = None,
+) -> IncrementalSummary:
+    """Link the records changed since the last finished run; returns what changed."""
+    say = progress or (lambda _msg: None)
+    started = time.monotonic()
+    since = _last_run_start(engine)
+    if since is None:
+        raise InvalidInput(
+            "No finished link run yet: the first run is a full one.",
+            hint="joinedup link run --full",
+        )
+    limits = thresholds or thresholds_from_settings()
+    online = matcher or matcher_for(engine, max_age=0.0)
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        lock_identity(conn)
+        clock: dict[str, float] = {}
+        t0 = time.monotonic()
+        say("refreshing the candidate index")
+        online.refresh(engine)
+        clock["refresh"] = round(time.monotonic() - t0, 2)
+        run_id = int(
+            conn.execute(
+                insert(LinkRun)
+                .values(kind="incremental", status="running", started_at=now)
+                .returning(LinkRun.id)
+            ).scalar_one()
+        )
+        out = IncrementalSummary(run_id=run_id, model_version=online.model_version)
+        out.timings = clock
+        t0 = time.monotonic()
+        stamp = timestamp(conn, since)
+        changed = [
+            int(r[0])
+            for r in conn.execute(
+                text(
+                    "SELECT s.id FROM source_records s LEFT JOIN person_links l "
+                    "ON l.source_record_id = s.id WHERE s.status = 'active' "
+                    "AND (l.source_record_id IS NULL OR s.updated_at >= :since)"
+                ),
+                {"since": stamp},
+            )
+        ]
+        closed = {
+            int(r[0]): int(r[1])
+            for r in conn.execute(
+                text(
+                    "SELECT l.source_record_id, l.person_id FROM person_links l "
+                    "JOIN source_records s ON s.id = l.source_record_id "
+                    "WHERE s.status <> 'active'"
+                )
+            )
+        }
+        out.records_changed, out.records_closed = len(changed), len(closed)
+        changed = [r for r in changed if r in online.index]
+        say(f"scoring {len(changed):,} changed records")
+        scorer = _Scorer(online)
+        region, prev_person, edges = _region(conn, online, scorer, changed, closed, limits)
+        out.region_records = len(region)
+        out.pairs_scored = len(scorer.cache)
+        clock["score"] = round(time.monotonic() - t0, 2)
+        t0 = time.monotonic()
+        cluster_of, strength = _cluster(conn, scorer, region, edges, limits, out)
+        clock["cluster"] = round(time.monotonic() - t0, 2)
+        t0 = time.monotonic()
+        say("assigning person numbers and writing")
+        _write(conn, run_id, region, prev_person, closed, cluster_of, strength, now, out)
+        out.review_items_opened = _review_items(conn, scorer, region, cluster_of, limits, run_id)
+        clock["write"] = round(time.monotonic() - t0, 2)
+        out.seconds = round(time.monotonic() - started, 2)
+        conn.execute(
+            update(LinkRun)
+            .where(LinkRun.id == run_id)
+            .values(status="done", finished_at=dt.datetime.now(dt.UTC), stats=asdict(out))
+        )
+    # Links moved: the index's record -> person map catches up on its next refresh.
+    online.refresh(engine)
+    return out
+
+
+def _region(
+    conn: Connection,
+    online: OnlineMatcher,
+    scorer: _Scorer,
+    changed: list[int],
+    closed: dict[int, int],
+    limits: Thresholds,
+) -> tuple[set[int], dict[int, int], dict[tuple[int, int], float]]:
+    """The affected records, their previous persons, and the automatic-link candidates
+    (pairs at or above the upper threshold that the twins rule allows) among them."""
+    prev_person: dict[int, int] = {}
+    region: set[int] = set()
+    scanned: set[int] = set()
+    persons_in: set[int] = set()
+    edges: dict[tuple[int, int], float] = {}
+    frontier = set(changed)
+    extra_persons: set[int] = set(closed.values())
+    for _ in range(MAX_EXPANSIONS):
+        # Whole persons of the records reached so far.
+        for rid, pid in _in_chunks(
+            conn,
+            "SELECT source_record_id, person_id FROM person_links WHERE source_record_id IN :ids",
+            frontier,
+        ):
+            prev_person[int(rid)] = int(pid)
+            extra_persons.add(int(pid))
+        new_persons = extra_persons - persons_in
+        persons_in |= new_persons
+        extra_persons = set()
+        members = {
+            int(rid): int(pid)
+            for rid, pid in _in_chunks(
+                conn,
+                "SELECT source_record_id, person_id FROM person_links WHERE person_id IN :ids",
+                new_persons,
+            )
+        }
+        prev_person.update(members)
+        frontier |= {r for r in members if r in online.index and r not in closed}
+        for a, b in _in_chunks(
+            conn,
+            "SELECT record_id_l, record_id_r FROM match_constraints "
+            "WHERE kind = 'must_link' AND (record_id_l IN :ids OR record_id_r IN :ids)",
+            frontier,
+        ):
+            frontier |= {int(a), int(b)}
+        frontier = {r for r in frontier if r in online.index}
+        region |= frontier
+        to_scan = frontier - scanned
+        if not to_scan:
+            break
+        reached: set[int] = set()
+        for a in sorted(to_scan):
+            scanned.add(a)
+            for b in online.index.candidates(online.index.rows[a], exclude=a):
+                s = scorer.score(a, b)
+                if s.match_probability >= limits.upper and scorer.auto_ok(a, b):
+                    edges[(min(a, b), max(a, b))] = s.match_probability
+                    if b not in region:
+                        reached.add(b)
+        frontier = reached
+        if not frontier:
+            break
+    return (
+        region,
+        prev_person,
+        {k: p for k, p in edges.items() if k[0] in region and k[1] in region},
+    )
+
+
+def _cluster(
+    conn: Connection,
+    scorer: _Scorer,
+    region: set[int],
+    edges: dict[tuple[int, int], float],
+    limits: Thresholds,
+    out: IncrementalSummary,
+) -> tuple[dict[int, int], dict[int, float]]:
+    """The batch's clustering restricted to the region: record -> cluster key (the smallest
+    record id in it), and each record's strongest accepted link."""
+    constraints = _in_chunks(
+        conn,
+        "SELECT record_id_l, record_id_r, kind FROM match_constraints "
+        "WHERE record_id_l IN :ids AND record_id_r IN :ids",
+        region,
+    )
+    cannot = {(int(a), int(b)) for a, b, k in constraints if k == "cannot_link"}
+    must = [(int(a), int(b)) for a, b, k in constraints if k == "must_link"]
+    auto = {pair: p for pair, p in edges.items() if pair not in cannot}
+    out.auto_links = len(auto)
+    parent = {r: r for r in region}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in auto:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    components: dict[int, list[int]] = {}
+    for r in region:
+        components.setdefault(find(r), []).append(r)
+    cluster_of: dict[int, int] = {}
+    for members in components.values():
+        members.sort()
+        inside = set(members)
+        has_cannot = any(a in inside and b in inside for a, b in cannot)
+        bad = has_cannot
+        if not bad and len(members) >= 3:
+            bad = any(
+                scorer.guard_score(x, y) < limits.guard
+                for i, x in enumerate(members)
+                for y in members[i + 1 :]
+            )
+        if not bad:
+            for r in members:
+                cluster_of[r] = members[0]
+            continue
+        out.chains_cut += 1
+        links = [(a, b, p) for (a, b), p in auto.items() if a in inside]
+        result = constrained_merge(
+            members,
+            links,
+            scorer.guard_score,
+            limits.guard,
+            cannot_link=[(a, b) for a, b in cannot if a in inside and b in inside],
+        )
+        out.constraint_conflicts += len(result.conflicts)
+        for group in result.groups:
+            for r in group:
+                cluster_of[r] = min(group)
+    changed, conflicts = join_by_must_links(cluster_of, must, sorted(cannot))
+    out.constraint_conflicts += len(conflicts)
+    for r, c in list(cluster_of.items()):
+        cluster_of[r] = changed.get(c, c)
+    strength: dict[int, float] = {}
+    accepted = list(auto.items()) + [((min(a, b), max(a, b)), 1.0) for a, b in must]
+    for (a, b), p in accepted:
+        if cluster_of.get(a) == cluster_of.get(b) and a in cluster_of:
+            strength[a] = max(strength.get(a, 0.0), p)
+            strength[b] = max(strength.get(b, 0.0), p)
+    out.clusters = len(set(cluster_of.values()))
+    return cluster_of, strength
+
+
+def _write(
+    conn: Connection,
+    run_id: int,
+    region: set[int],
+    prev_person: dict[int, int],
+    closed: dict[int, int],
+    cluster_of: dict[int, int],
+    strength: dict[int, float],
+    now: dt.datetime,
+    out: IncrementalSummary,
+) -> None:
+    overlaps: dict[tuple[int, int], int] = {}
+    for r in region:
+        pid = prev_person.get(r)
+        if pid is not None and r in cluster_of:
+            key = (cluster_of[r], pid)
+            overlaps[key] = overlaps.get(key, 0) + 1
+    touched = set(prev_person.values()) | set(closed.values())
+    active = {
+        int(r[0])
+        for r in _in_chunks(
+            conn, "SELECT id FROM persons WHERE status = 'active' AND id IN :ids", touched
+        )
+    }
+    plan = take_over(
+        set(cluster_of.values()), [(c, p, n) for (c, p), n in overlaps.items()], active
+    )
+    out.persons_kept, out.persons_created = len(plan.kept), len(plan.new_clusters)
+    out.persons_split, out.persons_merged = len(plan.split_from), len(plan.merged)
+    out.persons_retired = len(plan.retired)
+    new_person_of = _create_persons(conn, plan, run_id, now)
+    _record_changes(conn, plan, new_person_of, run_id, now)
+    person_of_cluster = {**plan.kept, **new_person_of}
+    ts = timestamp(conn, now)
+    rows = []
+    gone = list(closed)
+    for r in sorted(region):
+        if r not in cluster_of:
+            continue
+        person = person_of_cluster[cluster_of[r]]
+        p = strength.get(r, 1.0)
+        if prev_person.get(r) == person:
+            continue
+        if r in prev_person:
+            gone.append(r)
+        rows.append((r, person, p, run_id, ts))
+    delete_where_in(conn, "person_links", "source_record_id", gone)
+    out.links_changed = bulk_insert(
+        conn,
+        "person_links",
+        ("source_record_id", "person_id", "match_probability", "run_id", "linked_at"),
+        rows,
+    )
+
+
+def _review_items(
+    conn: Connection,
+    scorer: _Scorer,
+    region: set[int],
+    cluster_of: dict[int, int],
+    limits: Thresholds,
+    run_id: int,
+) -> int:
+    """Open items for review-band pairs in the region that ended in different persons."""
+    band = []
+    for (a, b), s in scorer.cache.items():
+        if a not in region or b not in region or cluster_of.get(a) == cluster_of.get(b):
+            continue
+        if limits.lower <= s.match_probability < limits.upper and scorer.auto_ok(a, b):
+            band.append((a, b, s))
+    if not band:
+        return 0
+    known = {
+        (int(a), int(b))
+        for a, b in _in_chunks(
+            conn,
+            "SELECT record_id_l, record_id_r FROM review_items WHERE record_id_l IN :ids "
+            "UNION SELECT record_id_l, record_id_r FROM match_constraints "
+            "WHERE record_id_l IN :ids",
+            {a for a, _, _ in band},
+        )
+    }
+    now = timestamp(conn, dt.datetime.now(dt.UTC))
+    fresh = [
+        (
+            "pair",
+            a,
+            b,
+            s.match_probability,
+            s.match_weight,
+            jsonb({"contributions": list(_contributions(s))}),
+            "open",
+            run_id,
+            now,
+            now,
+        )
+        for a, b, s in band
+        if (a, b) not in known
+    ]
+    return bulk_insert(
+        conn,
+        "review_items",
+        (
+            "kind",
+            "record_id_l",
+            "record_id_r",
+            "match_probability",
+            "match_weight",
+            "details",
+            "status",
+            "run_id",
+            "created_at",
+            "updated_at",
+        ),
+        fresh,
+    )
