@@ -31,6 +31,10 @@ PAGE_MODULES: list[str] = [
     "practitioner",
     "uploads",
     "data_quality",
+    "challenges",
+    "agreements",
+    "consent",
+    "audit_report",
 ]
 
 
