@@ -34,7 +34,11 @@ CHROMIUM ?= /usr/bin/chromium
 WEB_VENDOR := src/joinedup/web/static/vendor
 
 node_modules/.installed: package.json package-lock.json
-	@command -v $(NPM) >/dev/null || { echo "npm is needed for the web UI's assets"; exit 1; }
+	@command -v $(NPM) >/dev/null || { \
+		echo "npm is missing: installing Debian's npm for the web UI's assets"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; }
 	$(NPM) ci --no-audit --no-fund
 	@touch $@
 
