@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api_server import serve
 from joinedup.store import create_store_engine
+from linkage_fixtures import install_model
 from partnership_seed import build_partnership
 
 MAX_EXAMPLES = 10
@@ -47,6 +48,7 @@ def live(
 
         ensure_schema(engine)
     world = build_partnership(engine)
+    install_model(engine)  # so match, search, register and $match reach the online matcher
     engine.dispose()
     with serve(url, env={"JOINEDUP_API_RATE_LIMIT": "100000/minute"}) as base_url:
         yield base_url, world.tokens
