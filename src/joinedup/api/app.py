@@ -28,6 +28,7 @@ API_ROUTERS: list[tuple[str, str]] = [
     ("records", "/api/v1"),
     ("persons", "/api/v1"),
     ("matching", "/api/v1"),
+    ("identity", "/api/v1"),
     ("breakglass", "/api/v1"),
     ("agreements", "/api/v1"),
     ("consents", "/api/v1"),
