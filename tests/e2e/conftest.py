@@ -304,7 +304,8 @@ def take_screenshot() -> Any:
 
 
 # The journeys run on a second server holding the partnership of tests/partnership_seed.py
-# (Amy Example known to CSC, SCH, NHS and HSG; a user per role), with passwords set.
+# (Amy Example known to CSC, SCH, NHS and HSG; a user per role), with passwords set and the
+# fixed linkage model of tests/linkage_fixtures.py (so search works).
 @dataclass
 class PartnershipServer(LiveServer):
     world: Any = None
@@ -312,9 +313,11 @@ class PartnershipServer(LiveServer):
 
 def _seed_partnership(engine: Engine) -> Any:
     from joinedup.governance.users import set_password
+    from linkage_fixtures import install_model
     from partnership_seed import USERS, build_partnership
 
     world = build_partnership(engine)
+    install_model(engine)  # the online matcher behind search scores with it
     for username in USERS:
         set_password(engine, username, PASSWORD, actor=username)
     return world
@@ -348,3 +351,33 @@ def sign_in_partner(ppage: Any) -> Any:
         sign_in_as(ppage, username)
 
     return do
+
+
+def _seed_linkage(engine: Engine) -> None:
+    """Sixty households' records across four partners, linked by the batch run with a review
+    band wide enough to fill the queue; a linkage officer to work it."""
+    from joinedup.governance.users import create_user, grant_role
+    from joinedup.identity.batch_link import run_link
+    from joinedup.identity.clustering import Thresholds
+    from linkage_fixtures import install_model, make_people, write_partnership
+
+    write_partnership(engine, make_people(60, seed=21), seed=22, error_rate=0.3)
+    install_model(engine)
+    run_link(engine, thresholds=Thresholds(upper=0.99, lower=0.70, guard=0.05))
+    create_user(engine, "linker", "Lee Linker", password=PASSWORD)
+    grant_role(engine, "linker", "CSC", "linkage_officer")
+
+
+@pytest.fixture(scope="session")
+def linkage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """joinedup on a linked store with open review items."""
+    with serve(tmp_path_factory.mktemp("web-linkage"), _seed_linkage) as server:
+        yield server
+
+
+@pytest.fixture
+def lpage(browser: Any, linkage_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
+    """A fresh browser context on the linkage server, signed in as the linkage officer."""
+    for pg in _new_page(browser, linkage_server.url, page_problems):
+        sign_in_as(pg, "linker")
+        yield pg

@@ -20,21 +20,44 @@ def _open_person(page: Any, number: str, purpose: str = "Safeguarding") -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Person {number}")
 
 
-def test_search_says_plainly_when_the_matcher_is_not_available(
-    ppage: Any, sign_in_partner: Any, check_page: Any
+def test_search_says_plainly_when_the_matcher_is_not_available(page: Any, sign_in: Any) -> None:
+    # The foundation's server has no trained linkage model, so no matcher.
+    sign_in("practitioner")
+    page.get_by_role("link", name="Search").first.click()
+    expect(page.get_by_test_id("search-unavailable")).to_contain_text("not available yet")
+    page.locator("#purpose").select_option(label="Safeguarding")
+    page.get_by_label("Family name").fill("Example")
+    page.get_by_label("Date of birth").fill("2012-03-04")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#results")).to_have_count(0)
+    expect(page.get_by_test_id("search-unavailable")).to_be_visible()
+
+
+def test_search_finds_the_person_and_opens_the_known_to_page(
+    ppage: Any, sign_in_partner: Any, partnership_server: Any, check_page: Any
 ) -> None:
+    number = partnership_server.world.person_number
     sign_in_partner("teacher")
     ppage.get_by_role("link", name="Search").first.click()
     expect(ppage.get_by_role("heading", level=1)).to_have_text("Search for a person")
-    expect(ppage.get_by_test_id("search-unavailable")).to_contain_text("not available yet")
-    # Without a purpose the search is refused with the error summary, and no results appear.
+    expect(ppage.get_by_test_id("search-unavailable")).to_have_count(0)
+    # Without a purpose, and with too little to find one person: refused, with reasons.
     ppage.get_by_label("Family name").fill("Example")
     ppage.get_by_role("button", name="Search").click()
-    expect(ppage.locator(".govuk-error-summary")).to_contain_text("Select why you are looking")
+    summary = ppage.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Select why you are looking")
     ppage.locator("#purpose").select_option(label="Safeguarding")
     ppage.get_by_role("button", name="Search").click()
-    expect(ppage.locator("#results")).to_have_count(0)
+    expect(summary).to_contain_text("Give enough to find one person")
+    ppage.get_by_label("Given name").fill("Amy")
+    ppage.get_by_label("Date of birth").fill("2012-03-04")
+    ppage.get_by_label("Postcode").fill("LS1 4AP")
+    ppage.get_by_role("button", name="Search").click()
+    expect(ppage.locator("#results")).to_have_text("1 person found")
     check_page(ppage, "search")
+    ppage.get_by_role("link", name=f"Person {number}").click()
+    expect(ppage.get_by_role("heading", level=1)).to_have_text(f"Person {number}")
+    expect(ppage.locator(".govuk-caption-l")).to_have_text("Purpose: Safeguarding")
 
 
 def test_teacher_sees_rag_from_csc_and_why_the_rest_is_withheld(

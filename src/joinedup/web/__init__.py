@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from joinedup.config import Settings
@@ -35,6 +35,7 @@ PAGE_MODULES: list[str] = [
     "agreements",
     "consent",
     "audit_report",
+    "linkage",
 ]
 
 
@@ -52,9 +53,12 @@ def install_web(app: FastAPI, settings: Settings, web_settings: WebSettings | No
     if missing:
         log.warning("web assets not built; run `make web-assets`", missing=missing)
     app.mount("/assets", StaticFiles(directory=STATIC_DIR, check_dir=True), name="assets")
+    pages = APIRouter()
     for name in PAGE_MODULES:
         module = importlib.import_module(f"joinedup.web.routes.{name}")
-        app.include_router(module.router)
+        pages.include_router(module.router)
+    app.state.web.router = pages
+    app.include_router(pages)
 
 
 __all__ = ["install_web"]

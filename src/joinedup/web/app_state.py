@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import Environment
 from sqlalchemy import Engine
+from starlette.routing import Router
 
 from joinedup.web.auth import WebUser
 from joinedup.web.session import SessionCodec
@@ -19,3 +20,6 @@ class WebState:
     codec: SessionCodec
     templates: Environment
     load_user: Callable[[Engine, int, str | None], WebUser | None]
+    # The page routes only: page URLs are looked up here, so a page and an API route that
+    # share a name (`search`, `break_glass`...) never mix.
+    router: Router = field(default_factory=Router)

@@ -26,7 +26,7 @@ from joinedup.errors import JoinedupError
 from joinedup.logging import get_logger
 from joinedup.web.page import PageContext
 from joinedup.web.session import CSRF_FORM_FIELD, CSRF_HEADER
-from joinedup.web.templating import is_htmx, render
+from joinedup.web.templating import is_htmx, render, web_url
 
 if TYPE_CHECKING:
     from joinedup.web.app_state import WebState
@@ -89,7 +89,7 @@ async def _check_csrf(request: Request, page: PageContext) -> None:
 
 
 def _sign_in_redirect(request: Request, to: str) -> Response:
-    target = str(request.app.url_path_for(to))
+    target = web_url(request, to)
     if request.method == "GET":
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if here != "/":

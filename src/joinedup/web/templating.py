@@ -47,9 +47,15 @@ def create_environment() -> Environment:
 
 def _url_path(request: Request) -> Any:
     def url_path(name: str, **params: Any) -> str:
-        return str(request.app.url_path_for(name, **params))
+        return web_url(request, name, **params)
 
     return url_path
+
+
+def web_url(request: Request, name: str, **params: Any) -> str:
+    """The path of the page route `name` (page routes only: an API route of the same name
+    is never found)."""
+    return str(request.app.state.web.router.url_path_for(name, **params))
 
 
 def is_htmx(request: Request) -> bool:
@@ -76,7 +82,9 @@ def render(
         "user": user,
         "membership": membership,
         "navigation": navigation_for(
-            membership.role if membership else None, request.app.router, request.url.path
+            membership.role if membership else None,
+            request.app.state.web.router,
+            request.url.path,
         ),
         "csrf_token": page.session.csrf_token(),
         "csp_nonce": page.nonce,

@@ -16,7 +16,7 @@ from joinedup.logging import get_logger
 from joinedup.web.deps import EngineDep, SignedInDep
 from joinedup.web.page import page_context
 from joinedup.web.routing import WebRoute
-from joinedup.web.templating import render
+from joinedup.web.templating import render, web_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 log = get_logger(__name__)
@@ -88,7 +88,7 @@ async def sign_in_submit(
     if user is not None and user.active is not None:
         session.active_membership = user.active.key
         return _go(safe_next(next))
-    return _go(str(request.app.url_path_for("choose_role")) + f"?next={safe_next(next)}")
+    return _go(web_url(request, "choose_role") + f"?next={safe_next(next)}")
 
 
 @router.post("/sign-out", name="sign_out")
@@ -96,7 +96,7 @@ def sign_out(request: Request) -> Response:
     session = page_context(request).session
     session.clear()
     session.flash("You have signed out.")
-    return _go(str(request.app.url_path_for("sign_in")))
+    return _go(web_url(request, "sign_in"))
 
 
 @router.get("/choose-role", name="choose_role")

@@ -27,7 +27,7 @@ from joinedup.web.deps import DataOwnerDep, EngineDep, organisation_code
 from joinedup.web.labels import DETAIL_LABELS
 from joinedup.web.page import page_context
 from joinedup.web.routing import WebRoute
-from joinedup.web.templating import render
+from joinedup.web.templating import render, web_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -40,7 +40,7 @@ LEGAL_BASIS_LABELS = {
 
 
 def _go(request: Request, name: str, **params: str) -> Response:
-    return RedirectResponse(str(request.app.url_path_for(name, **params)), status_code=303)
+    return RedirectResponse(web_url(request, name, **params), status_code=303)
 
 
 @router.get("/agreements", name="agreements")

@@ -13,7 +13,7 @@ from joinedup.records.challenges import accept_challenge, list_challenges, rejec
 from joinedup.web.deps import DataOwnerDep, EngineDep, organisation_code
 from joinedup.web.page import page_context
 from joinedup.web.routing import WebRoute
-from joinedup.web.templating import render
+from joinedup.web.templating import render, web_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -75,4 +75,4 @@ def challenge_decide(
         reject_challenge(engine, challenge_id, by_org=org, reason=reason.strip(), actor=actor)
         message = f"Challenge {challenge_id} rejected. The partner who raised it can see why."
     page_context(request).session.flash(message)
-    return RedirectResponse(str(request.app.url_path_for("challenges")), status_code=303)
+    return RedirectResponse(web_url(request, "challenges"), status_code=303)

@@ -18,7 +18,7 @@ from joinedup.web.auth import WebUser
 from joinedup.web.deps import DataOwnerDep, EngineDep
 from joinedup.web.page import page_context
 from joinedup.web.routing import WebRoute
-from joinedup.web.templating import render
+from joinedup.web.templating import render, web_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -48,7 +48,7 @@ def _page(
 
 
 def _back(request: Request, number: str) -> Response:
-    target = str(request.app.url_path_for("consent"))
+    target = web_url(request, "consent")
     return RedirectResponse(f"{target}?number={number}", status_code=303)
 
 

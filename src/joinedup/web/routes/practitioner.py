@@ -1,8 +1,8 @@
 """The practitioner's journey: search for a person, the known-to page, break-glass.
 
-Every page that shows a person asks for the purpose first (it is audited with the view);
-the search runs only when the online matcher is installed on the app
-(`app.state.person_matcher`, a `joinedup.views.search.Matcher`), and says so otherwise.
+Every page that shows a person asks for the purpose first (it is audited with the view).
+The search uses the online matcher (`joinedup.views.search.online_matcher`), which needs a
+trained linkage model: until there is one, the page says search is not available.
 """
 
 from __future__ import annotations
@@ -11,20 +11,22 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from joinedup.domain.policy import BREAK_GLASS_PURPOSE, PURPOSES
-from joinedup.errors import InvalidInput
+from joinedup.errors import InvalidInput, NotFound
 from joinedup.governance.breakglass import MAX_HOURS, MIN_JUSTIFICATION, request_break_glass
+from joinedup.identity.model import load_model
 from joinedup.store.uow import UnitOfWork
 from joinedup.views.known_to import known_to
-from joinedup.views.search import SEARCH_FIELDS, search
+from joinedup.views.search import SEARCH_FIELDS, Matcher, online_matcher, search
 from joinedup.web.auth import WebUser
 from joinedup.web.deps import EngineDep, require_role
 from joinedup.web.labels import purpose_items, purpose_label
 from joinedup.web.page import page_context
 from joinedup.web.routing import WebRoute
-from joinedup.web.templating import render
+from joinedup.web.templating import render, web_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -44,8 +46,17 @@ FIELD_LABELS = {
 }
 
 
-def _matcher(request: Request) -> Any:
-    return getattr(request.app.state, "person_matcher", None)
+def _matcher(request: Request, engine: Engine) -> Matcher | None:
+    """The online matcher, or None while the store has no trained linkage model (the
+    matcher scores with it). `app.state.person_matcher` replaces it when set."""
+    given: Matcher | None = getattr(request.app.state, "person_matcher", None)
+    if given is not None:
+        return given
+    try:
+        load_model(engine)
+    except NotFound:
+        return None
+    return online_matcher(engine)
 
 
 def _query(values: dict[str, str]) -> dict[str, Any]:
@@ -67,7 +78,7 @@ def _query(values: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/search", name="search")
-def search_page(request: Request, user: PractitionerDep) -> Response:
+def search_page(request: Request, user: PractitionerDep, engine: EngineDep) -> Response:
     return render(
         request,
         "practitioner/search.html",
@@ -76,7 +87,7 @@ def search_page(request: Request, user: PractitionerDep) -> Response:
             "values": {},
             "purpose": "",
             "purposes": purpose_items(""),
-            "available": _matcher(request) is not None,
+            "available": _matcher(request, engine) is not None,
             "errors": {},
             "outcome": None,
         },
@@ -88,7 +99,7 @@ async def search_submit(request: Request, user: PractitionerDep, engine: EngineD
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if k in (*SEARCH_FIELDS, "purpose")}
     purpose = values.pop("purpose", "")
-    matcher = _matcher(request)
+    matcher = _matcher(request, engine)
     errors: dict[str, str] = {}
     outcome = None
     if purpose not in PURPOSES:
@@ -125,7 +136,7 @@ def person_lookup(
     number = number.replace(" ", "").strip()
     if not number:
         raise InvalidInput("Enter a person number.")
-    target = str(request.app.url_path_for("known_to", number=number))
+    target = web_url(request, "known_to", number=number)
     if purpose:
         target += f"?purpose={purpose}"
     return RedirectResponse(target, status_code=303)
@@ -223,5 +234,5 @@ def break_glass_submit(
         f"Break-glass access granted for {hours} hours. The data owners of the records "
         "have been told and will review it."
     )
-    target = request.app.url_path_for("known_to", number=number)
+    target = web_url(request, "known_to", number=number)
     return RedirectResponse(f"{target}?purpose={BREAK_GLASS_PURPOSE}", status_code=303)

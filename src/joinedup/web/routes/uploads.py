@@ -16,7 +16,7 @@ from joinedup.records.quality import dataset_quality
 from joinedup.records.quarantine import list_quarantine
 from joinedup.web.deps import DataOwnerDep, EngineDep, organisation_code
 from joinedup.web.routing import WebRoute
-from joinedup.web.templating import is_htmx, render
+from joinedup.web.templating import is_htmx, render, web_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -83,9 +83,7 @@ def uploads_submit(
             errors["file"] = exc.message
     if errors:
         return _page(request, engine, org, errors, 422)
-    target = str(
-        request.app.url_path_for("batch_report", dataset=dataset, batch_id=str(report.batch_id))
-    )
+    target = str(web_url(request, "batch_report", dataset=dataset, batch_id=str(report.batch_id)))
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
