@@ -91,6 +91,7 @@ def test_feature_builder_equals_prepare_record() -> None:
     for i, rec in enumerate(_records(20, seed=3)):
         rec = {"unique_id": i, **rec}
         assert builder.features(rec) == prepare_record(rec, nick)
+        assert builder.row(rec) == to_row(prepare_record(rec, nick))
 
 
 def test_index_remove_and_readd_keeps_counts() -> None:

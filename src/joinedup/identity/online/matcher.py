@@ -12,6 +12,7 @@ refreshed from the store's high-water marks (see `loader`).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -99,8 +100,14 @@ class OnlineMatcher:
     def refresh(self, engine: Engine) -> int:
         """Apply what changed in the store since the last load (everything the first time)."""
         with self.lock:
+            first = self.refreshed_at == 0.0
             applied = load(engine, self.index, self.state, self.builder)
             self.refreshed_at = time.monotonic()
+            if first:
+                # The index is long-lived: keep the collector from walking it again and
+                # again (a full collection over millions of tuples is a latency spike).
+                gc.collect()
+                gc.freeze()
             return applied
 
     def add_record(
@@ -108,14 +115,14 @@ class OnlineMatcher:
     ) -> None:
         """Index a record just written (a registration), and its person."""
         with self.lock:
-            self.index.add(record_id, self.index.interned(self.builder.features(record)))
+            self.index.add(record_id, self.builder.row(record))
             if person_id is not None:
                 self.state.person_of[record_id] = person_id
 
     # --- scoring --------------------------------------------------------------------
 
     def features(self, record: Mapping[str, Any]) -> FeatureRow:
-        return self.index.interned(self.builder.features(record))
+        return self.builder.row(record)
 
     def score(self, left: FeatureRow, right: FeatureRow) -> PairScore:
         return score_pair(
