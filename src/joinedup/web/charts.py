@@ -75,7 +75,7 @@ class WeightBar:
     positive: bool
 
 
-def weight_bars(items: Sequence[tuple[str, float]], width: float = 400) -> list[WeightBar]:
+def weight_bars(items: Sequence[tuple[str, float]], width: float = 300) -> list[WeightBar]:
     """Horizontal bars for signed match weights around a centre line: agreement to the
     right, disagreement to the left, scaled to the largest weight."""
     biggest = max((abs(w) for _, w in items), default=0.0) or 1.0
