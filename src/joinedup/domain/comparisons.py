@@ -411,7 +411,7 @@ PREDICTION_BLOCKING_RULES: tuple[str, ...] = (
     "l.family_ph = r.family_ph AND l.given_key = r.given_key AND l.dob_y = r.dob_y",
     "l.family_ph = r.family_ph AND l.given_key = r.given_key AND l.dob_m = r.dob_m AND l.dob_d = r.dob_d",
     "l.postcode = r.postcode AND l.dob = r.dob",
-    "l.postcode = r.postcode AND l.family_ph = r.family_ph",
+    "l.postcode = r.postcode AND l.family_ph = r.family_ph AND l.sex = r.sex",
     "l.dob = r.dob AND l.names_ph = r.names_ph",
 )
 

@@ -354,13 +354,19 @@ def _write_links(
         ).fetchall()
     ]
     delete_where_in(conn, "person_links", "source_record_id", gone)
+    # Rows come out of DuckDB ready to insert: no per-row Python conversion.
     ts = timestamp(conn, now)
-    rows = con.execute("SELECT unique_id, person_id, p FROM link_changes ORDER BY unique_id")
+    ts_text = ts if isinstance(ts, str) else ts.isoformat()
+    rows = con.execute(
+        "SELECT unique_id, person_id, p, ?::BIGINT, ?::VARCHAR FROM link_changes "
+        "ORDER BY unique_id",
+        [run_id, ts_text],
+    )
     return bulk_insert(
         conn,
         "person_links",
         ("source_record_id", "person_id", "match_probability", "run_id", "linked_at"),
-        ((int(r), int(p), float(q), run_id, ts) for r, p, q in _iter_rows(rows)),
+        _iter_rows(rows),
     )
 
 
