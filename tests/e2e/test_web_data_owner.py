@@ -128,7 +128,7 @@ def test_challenges_inbox_accept_and_reject(
         "lead_practitioner is now 'Sam Social-Worker'"
     )
     decided = ppage.get_by_test_id("decided")
-    expect(decided.locator("tr", has_text=f"{reject.id}")).to_contain_text("Rejected")
+    expect(decided.locator("tr", has_text=": postcode")).to_contain_text("Rejected")
     expect(decided.locator("tr", has_text="lead_practitioner")).to_contain_text("Accepted")
 
 
