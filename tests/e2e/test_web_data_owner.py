@@ -47,8 +47,12 @@ def test_upload_with_progress_then_report_quality_and_quarantine(
     expect(summary).to_contain_text("Select the extract file")
     check_page(ppage, "uploads")
 
-    # The progress bar is driven by the upload's progress events.
-    _upload(ppage, "csc-week1.csv", _extract(bad_rows=1))
+    # HTMX sends the form (so its upload progress events drive the progress bar) and the
+    # answer sends the browser on to the batch report.
+    with ppage.expect_request(lambda r: r.method == "POST" and r.url.endswith("/uploads")) as sent:
+        _upload(ppage, "csc-week1.csv", _extract(bad_rows=1))
+    assert sent.value.headers.get("hx-request") == "true"
+    assert ppage.locator("#upload-progress").count() == 0  # gone with the upload page
     expect(ppage.get_by_test_id("batch-status")).to_contain_text(
         "2 of 3 rows loaded, 1 quarantined"
     )
