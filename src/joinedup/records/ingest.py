@@ -28,13 +28,14 @@ import itertools
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import structlog
 from sqlalchemy import Connection, Engine, insert, select, update
 
@@ -46,12 +47,13 @@ from joinedup.records.bulk_write import BulkWriter, utc_now
 from joinedup.records.datasets import ensure_dataset
 from joinedup.records.mapping_file import mapping_hash, parse_mapping_text
 from joinedup.records.organisations import get_organisation
+from joinedup.records.prefetch import Prefetch
 from joinedup.records.quality import QualityCounter, local_id_quality
 from joinedup.records.sources import SourceFile, detect_encoding, detect_format, open_source
 from joinedup.records.transform_sql import Transform
 from joinedup.store import UnitOfWork
 from joinedup.store.schema.core import Dataset
-from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch, SourceRecord
+from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch
 
 log = structlog.get_logger(__name__)
 
@@ -96,7 +98,7 @@ class BatchReport:
         return dataclasses.asdict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Existing:
     id: int
     content_hash: str
@@ -187,16 +189,18 @@ def _raw_row(batch: pa.RecordBatch, index: int, delimiter: str = ",") -> str:
 
 
 def _load_existing(conn: Connection, dataset_id: int) -> dict[str, _Existing]:
-    rows = conn.execute(
-        select(
-            SourceRecord.local_id,
-            SourceRecord.id,
-            SourceRecord.content_hash,
-            SourceRecord.version,
-            SourceRecord.status,
-        ).where(SourceRecord.dataset_id == dataset_id)
-    )
-    return {lid: _Existing(rid, h, v, st) for lid, rid, h, v, st in rows}
+    # Straight from the driver: no per-row result processing for a dataset of millions.
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        param = "%s" if conn.dialect.name == "postgresql" else "?"
+        cur.execute(
+            "SELECT local_id, id, content_hash, version, status FROM source_records "
+            f"WHERE dataset_id = {param}",
+            (dataset_id,),
+        )
+        return {lid: _Existing(rid, h, v, st) for lid, rid, h, v, st in cur.fetchall()}
+    finally:
+        cur.close()
 
 
 _CORE_COLUMNS: list[str] = [f.name for f in core_format().fields if f.name != "local_id"] + [
@@ -206,25 +210,52 @@ _CORE_COLUMNS: list[str] = [f.name for f in core_format().fields if f.name != "l
 ]
 
 
+def _transformed(
+    batches: Iterator[pa.RecordBatch], transform: Transform, duck: duckdb.DuckDBPyConnection
+) -> Iterator[tuple[pa.RecordBatch, int, pa.Table]]:
+    """Each source batch with its offset in the file and its mapped, validated rows."""
+    offset = 0
+    for src_batch in batches:
+        duck.register("src", transform.prepare(src_batch, offset + 1))
+        try:
+            out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
+        finally:
+            duck.unregister("src")
+        yield src_batch, offset, out
+        offset += src_batch.num_rows
+
+
 def _process(
     run: _Run,
     src_batch: pa.RecordBatch,
     offset: int,
-    duck: duckdb.DuckDBPyConnection,
+    out: pa.Table,
     counter: QualityCounter,
 ) -> None:
-    batch = run.transform.prepare(src_batch, offset + 1)
-    duck.register("src", batch)
-    try:
-        out = duck.sql(run.transform.sql(src_batch.num_columns)).to_arrow_table()
-    finally:
-        duck.unregister("src")
     lids = out.column("local_id").to_pylist()
     hashes = out.column("_hash").to_pylist()
     ordinals = out.column("_row").to_pylist()
     new_idx: list[int] = []
     changed: list[tuple[int, _Existing, str]] = []
     usable = [True] * len(lids)
+    if _all_usable(run, out, lids):
+        # The usual chunk: every local id present, short and seen once; sorted out in C.
+        run.seen.update(zip(lids, ordinals, strict=True))
+        existing = run.existing
+        if not existing:
+            new_idx = list(range(len(lids)))
+        else:
+            get = existing.get
+            for i, (lid, h) in enumerate(zip(lids, hashes, strict=True)):
+                known = get(lid)
+                if known is None:
+                    new_idx.append(i)
+                elif known.status != "active":
+                    changed.append((i, known, "reopened"))
+                elif known.content_hash != h:
+                    changed.append((i, known, "changed"))
+            run.counts["unchanged"] += len(lids) - len(new_idx) - len(changed)
+        lids = []  # nothing left to check row by row
     for i, lid in enumerate(lids):
         reason = None
         if lid is None:
@@ -268,12 +299,38 @@ def _process(
         _update_changed(run, out.take([c[0] for c in changed]), changed)
 
 
+def _all_usable(run: _Run, out: pa.Table, lids: list[str | None]) -> bool:
+    """No row of the chunk needs quarantining for its local id."""
+    col = out.column("local_id")
+    if col.null_count or not lids:
+        return False
+    longest = pc.max(pc.utf8_length(col)).as_py()
+    if longest is None or longest > MAX_LOCAL_ID:
+        return False
+    distinct = set(lids)
+    return len(distinct) == len(lids) and run.seen.keys().isdisjoint(distinct)
+
+
 def _insert_new(run: _Run, sub: pa.Table) -> None:
     w = run.writer
     n = sub.num_rows
     ids = w.allocate_ids("source_records", n)
-    # Columns empty throughout this chunk are left to their default (NULL), not bound.
-    db_cols = [c for c in run.transform.db_columns if sub.column(c).null_count < n]
+    # Columns empty throughout this chunk are left to their default (NULL), and columns with
+    # one value throughout (a service name, say) are written as a literal: neither is bound
+    # row by row.
+    db_cols: list[str] = []
+    same: dict[str, Any] = {}
+    for c in run.transform.db_columns:
+        col = sub.column(c)
+        if col.null_count == n:
+            continue
+        if col.null_count == 0 and n > 1:
+            bounds = pc.min_max(col)
+            low = bounds["min"].as_py()
+            if low == bounds["max"].as_py():
+                same[c] = low
+                continue
+        db_cols.append(c)
     values = [sub.column(c).to_pylist() for c in db_cols]
     lids = sub.column("local_id").to_pylist()
     hashes = sub.column("_hash").to_pylist()
@@ -282,6 +339,7 @@ def _insert_new(run: _Run, sub: pa.Table) -> None:
         ["id", "local_id", "content_hash", *db_cols],
         zip(ids, lids, hashes, *values, strict=True),
         {
+            **same,
             "dataset_id": run.dataset_id,
             "status": "active",
             "version": 1,
@@ -612,12 +670,17 @@ def _run_batch(
             existing=_load_existing(conn, dataset_id),
         )
         offset = 0
-        for src_batch in table.batches:
-            _process(run, src_batch, offset, duck, counter)
-            offset += src_batch.num_rows
-            log.info("ingest.chunk", batch=batch_id, rows=offset)
-            if progress:
-                progress(src_batch.num_rows)
+        # The next chunk is read and transformed while this one is written.
+        chunks = Prefetch(_transformed(table.batches, transform, duck))
+        try:
+            for src_batch, offset, out in chunks:
+                _process(run, src_batch, offset, out, counter)
+                offset += src_batch.num_rows
+                log.info("ingest.chunk", batch=batch_id, rows=offset)
+                if progress:
+                    progress(src_batch.num_rows)
+        finally:
+            chunks.close()
         if table.finish:
             table.finish()
         duck.close()

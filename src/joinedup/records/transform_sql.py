@@ -213,7 +213,11 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         problem = f"CASE WHEN {r} IS NULL THEN NULL {' '.join(conds)} END"
         return Checks(parsed_sql, problem, is_date=True)
     if k is Kind.CODE:
-        norm = f"regexp_replace(lower({r}), '[ -]+', '_', 'g')"
+        # The regex only for the few values holding a space or a hyphen.
+        norm = (
+            f"(CASE WHEN strpos({r}, ' ') > 0 OR strpos({r}, '-') > 0 "
+            f"THEN regexp_replace(lower({r}), '[ -]+', '_', 'g') ELSE lower({r}) END)"
+        )
         codes = ", ".join(lit(c) for c in spec.codes)
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN {norm} IN ({codes}) THEN NULL "
@@ -227,7 +231,7 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         )
         return Checks(f"CASE WHEN len({good}) > 0 THEN {good} END", problem, is_list=True)
     if k is Kind.POSTCODE:
-        s = f"upper(regexp_replace({r}, '[ \\t]', '', 'g'))"
+        s = f"upper(replace(replace({r}, ' ', ''), chr(9), ''))"
         typed = f"substr({s}, 1, length({s}) - 3) || ' ' || right({s}, 3)"
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(POSTCODE_FULL)}) "
@@ -241,7 +245,7 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         )
         return Checks(f"CAST(TRY_CAST({r} AS BIGINT) AS VARCHAR)", problem)
     if k is Kind.NHS_NUMBER:
-        s = f"regexp_replace({r}, '[ -]', '', 'g')"
+        s = f"replace(replace({r}, ' ', ''), '-', '')"
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '[0-9]{{10}}') "
             f"THEN 'invalid_format' WHEN {_checksum(s, 11)} <> 0 "
@@ -274,7 +278,7 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         )
         return Checks(s, problem)
     if k is Kind.NI_NUMBER:
-        s = f"upper(regexp_replace({r}, '[ \\t]', '', 'g'))"
+        s = f"upper(replace(replace({r}, ' ', ''), chr(9), ''))"
         bad = ", ".join(lit(p) for p in sorted(NI_BAD_PREFIXES))
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(NI_FULL)}) "

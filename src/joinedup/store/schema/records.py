@@ -16,12 +16,10 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,22 +66,12 @@ class SourceRecord(Base):
     """The current state of one partner record: validated, normalised core fields."""
 
     __tablename__ = "source_records"
-    # Identifier indexes are partial: most datasets hold only one or two identifiers, and
-    # rows without one then cost nothing to index during a bulk load. `x = ?` implies
-    # `x IS NOT NULL`, so SQLite and PostgreSQL both use them for look-ups.
-    __table_args__ = (
-        UniqueConstraint("dataset_id", "local_id"),
-        Index("ix_source_records_match", "family_name", "date_of_birth"),
-        *(
-            Index(
-                f"ix_source_records_{col}",
-                col,
-                sqlite_where=text(f"{col} IS NOT NULL"),
-                postgresql_where=text(f"{col} IS NOT NULL"),
-            )
-            for col in ("postcode", "nhs_number", "upn", "uln", "ni_number")
-        ),
-    )
+    # Only the (dataset_id, local_id) key is indexed. Linkage, registration and the views
+    # read source records whole (by dataset or all active ones) rather than look them up by
+    # an identifier, so identifier or name indexes would only slow every ingest down
+    # (maintaining six of them was a quarter of a 1M-row first load). Add one with the
+    # first query that filters on that column.
+    __table_args__ = (UniqueConstraint("dataset_id", "local_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # Indexed by the (dataset_id, local_id) unique constraint.

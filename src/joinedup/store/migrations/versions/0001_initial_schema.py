@@ -396,14 +396,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_source_records')),
     sa.UniqueConstraint('dataset_id', 'local_id', name=op.f('uq_source_records_dataset_id_local_id'))
     )
-    with op.batch_alter_table('source_records', schema=None) as batch_op:
-        batch_op.create_index('ix_source_records_match', ['family_name', 'date_of_birth'], unique=False)
-        batch_op.create_index('ix_source_records_nhs_number', ['nhs_number'], unique=False, sqlite_where=sa.text('nhs_number IS NOT NULL'), postgresql_where=sa.text('nhs_number IS NOT NULL'))
-        batch_op.create_index('ix_source_records_ni_number', ['ni_number'], unique=False, sqlite_where=sa.text('ni_number IS NOT NULL'), postgresql_where=sa.text('ni_number IS NOT NULL'))
-        batch_op.create_index('ix_source_records_postcode', ['postcode'], unique=False, sqlite_where=sa.text('postcode IS NOT NULL'), postgresql_where=sa.text('postcode IS NOT NULL'))
-        batch_op.create_index('ix_source_records_uln', ['uln'], unique=False, sqlite_where=sa.text('uln IS NOT NULL'), postgresql_where=sa.text('uln IS NOT NULL'))
-        batch_op.create_index('ix_source_records_upn', ['upn'], unique=False, sqlite_where=sa.text('upn IS NOT NULL'), postgresql_where=sa.text('upn IS NOT NULL'))
-
     op.create_table('consents',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
@@ -592,14 +584,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consents_person_id'))
 
     op.drop_table('consents')
-    with op.batch_alter_table('source_records', schema=None) as batch_op:
-        batch_op.drop_index('ix_source_records_upn', sqlite_where=sa.text('upn IS NOT NULL'), postgresql_where=sa.text('upn IS NOT NULL'))
-        batch_op.drop_index('ix_source_records_uln', sqlite_where=sa.text('uln IS NOT NULL'), postgresql_where=sa.text('uln IS NOT NULL'))
-        batch_op.drop_index('ix_source_records_postcode', sqlite_where=sa.text('postcode IS NOT NULL'), postgresql_where=sa.text('postcode IS NOT NULL'))
-        batch_op.drop_index('ix_source_records_ni_number', sqlite_where=sa.text('ni_number IS NOT NULL'), postgresql_where=sa.text('ni_number IS NOT NULL'))
-        batch_op.drop_index('ix_source_records_nhs_number', sqlite_where=sa.text('nhs_number IS NOT NULL'), postgresql_where=sa.text('nhs_number IS NOT NULL'))
-        batch_op.drop_index('ix_source_records_match')
-
     op.drop_table('source_records')
     with op.batch_alter_table('quarantined_rows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_batch_id'))

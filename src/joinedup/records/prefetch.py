@@ -1,0 +1,71 @@
+"""Run an iterator one step ahead in a worker thread.
+
+Ingest reads and transforms the next chunk (DuckDB, which releases the GIL) while the
+current chunk is written to the store (sqlite3 also releases the GIL while it steps), so
+the two overlap instead of taking turns. Items keep their order; an exception raised by
+the iterator is raised again in the consumer, and a consumer that stops early (an error
+while writing) stops the worker too.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class Prefetch(Generic[T]):
+    """`for item in Prefetch(it): ...` with `it` running up to `depth` items ahead."""
+
+    def __init__(self, source: Iterator[T], depth: int = 1) -> None:
+        self._source = source
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="ingest-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _work(self) -> None:
+        try:
+            for item in self._source:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # re-raised in the consumer's thread
+            self._put(_Failure(exc))
+            return
+        self._put(_DONE)
+
+    def __iter__(self) -> Iterator[T]:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item  # type: ignore[misc]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker and wait for it, so nothing else uses its connections."""
+        self._stop.set()
+        self._thread.join()
