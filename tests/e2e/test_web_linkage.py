@@ -85,6 +85,7 @@ def test_merge_and_split_with_reasons_in_the_history(
         )
     keep, absorb = numbers
     lpage.get_by_role("link", name="Persons").first.click()
+    check_page(lpage, "persons")
     lpage.get_by_label("Person number").fill(keep)
     lpage.get_by_role("button", name="Open person").click()
     expect(lpage.get_by_role("heading", level=1)).to_have_text(keep)
