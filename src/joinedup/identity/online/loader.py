@@ -28,7 +28,7 @@ from joinedup.domain.nicknames import NicknameTable
 from joinedup.identity.bulk import timestamp
 from joinedup.identity.nicknames import nickname_table
 from joinedup.identity.online.index import CandidateIndex, FeatureRow
-from joinedup.identity.record_source import LINKAGE_COLUMNS
+from joinedup.identity.record_source import LINKAGE_COLUMNS, read_linkage_records
 
 OVERLAP = dt.timedelta(seconds=120)
 # FeatureBuilder.row writes the columns in this order.
@@ -196,22 +196,30 @@ def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: Feat
     since_records = state.records_mark - OVERLAP if state.records_mark else None
     since_links = state.links_mark - OVERLAP if state.links_mark else None
     applied = 0
+    if since_records is None:
+        # First load: the mark is taken before reading, so a row changed meanwhile is
+        # re-read by the next refresh; the rows come through the batch's fast Arrow reader.
+        with engine.connect() as conn:
+            mark = conn.execute(text("SELECT max(updated_at) FROM source_records")).scalar()
+        state.records_mark = _as_utc(mark)
+        for batch in read_linkage_records(engine).to_batches(max_chunksize=50_000):
+            for record in batch.to_pylist():
+                index.add(int(record["id"]), builder.row(record))
+                applied += 1
     with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-        records_sql = _SELECT + (
-            " WHERE updated_at >= :since" if since_records else " WHERE status = 'active'"
-        )
-        bind_records = timestamp(conn, since_records) if since_records else None
-        for row in _rows(conn, records_sql, {"since": bind_records}):
-            record = row._mapping
-            record_id = int(record["id"])
-            state.records_mark = _later(state.records_mark, _as_utc(record["updated_at"]))
-            if record["status"] != "active":
-                index.remove(record_id)
-                state.person_of.pop(record_id, None)
-                continue
-            index.add(record_id, builder.row(record))
-            applied += 1
+        if since_records is not None:
+            bind_records = timestamp(conn, since_records)
+            records_sql = _SELECT + " WHERE updated_at >= :since"
+            for row in _rows(conn, records_sql, {"since": bind_records}):
+                record = row._mapping
+                record_id = int(record["id"])
+                state.records_mark = _later(state.records_mark, _as_utc(record["updated_at"]))
+                if record["status"] != "active":
+                    index.remove(record_id)
+                    state.person_of.pop(record_id, None)
+                    continue
+                index.add(record_id, builder.row(record))
+                applied += 1
         persons_sql = "SELECT id, person_number, status FROM persons" + (
             " WHERE id > :since_id OR status <> 'active'" if since_records else ""
         )
