@@ -2,9 +2,9 @@
 
 A pair is a candidate when any of `comparisons.PREDICTION_BLOCKING_RULES` holds, exactly as
 Splink's batch blocking decides it (plain equalities; NULL never equal). Rather than one
-dictionary per rule, records are indexed under a few *anchors* (an identifier, the date of
-birth, the postcode, the family-name code with the given-name group): every rule contains
-one anchor, so the union of the anchors' buckets holds every candidate, and each record in
+dictionary per rule, records are indexed under a few *anchors* (an identifier, the date
+of birth, the postcode with a name code, the family-name code with the given-name group):
+every rule contains one anchor, so the union of the anchors' buckets holds every candidate, and each record in
 it is then checked against the rules themselves. Features are kept as tuples in
 `FEATURE_COLUMNS` order with repeated values shared, which keeps a million records to a
 few hundred megabytes.
@@ -47,7 +47,9 @@ ANCHORS: tuple[tuple[str, ...], ...] = (
     ("uln",),
     ("ni_number",),
     ("dob",),
-    ("postcode",),
+    # Not the postcode alone: a postcode holds a few hundred records in a big extract.
+    ("postcode", "given_key"),
+    ("postcode", "family_ph"),
     ("family_ph", "given_key"),
 )
 RULE_POSITIONS = tuple(tuple(COLUMN_INDEX[c] for c in rule) for rule in RULES)
