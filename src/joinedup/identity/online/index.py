@@ -4,10 +4,10 @@ A pair is a candidate when any of `comparisons.PREDICTION_BLOCKING_RULES` holds,
 Splink's batch blocking decides it (plain equalities; NULL never equal). Rather than one
 dictionary per rule, records are indexed under a few *anchors* (an identifier, the date
 of birth, the postcode with a name code, the family-name code with the given-name group):
-every rule contains one anchor, so the union of the anchors' buckets holds every candidate, and each record in
-it is then checked against the rules themselves. Features are kept as tuples in
-`FEATURE_COLUMNS` order with repeated values shared, which keeps a million records to a
-few hundred megabytes.
+every rule contains one anchor, so the union of the anchors' buckets holds every
+candidate, and each record in it is then checked against the rules themselves. Features
+are kept as tuples in `FEATURE_COLUMNS` order with repeated values shared (about 1 KB a
+record with the buckets; docs/performance.md).
 
 Not thread-safe on its own: `OnlineMatcher` guards it with a lock.
 """
