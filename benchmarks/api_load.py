@@ -447,7 +447,15 @@ def server(url: str, workers: int) -> Iterator[str]:
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker still building its index, say
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.seek(0)
+        tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
+        if tail:
+            print("server log (last lines):\n  " + "\n  ".join(tail))
         log.close()
 
 
@@ -526,7 +534,10 @@ async def _warm_matchers(base: str, make: Request, workers: int) -> float:
         rng = random.Random(0)
         while True:
             t0 = time.perf_counter()
-            answers = await asyncio.gather(*(make(rng, http) for _ in range(4 * workers)))
+            try:
+                answers = await asyncio.gather(*(make(rng, http) for _ in range(4 * workers)))
+            except httpx.TransportError as exc:
+                raise SystemExit(f"the server dropped a match while building ({exc!r})") from exc
             bad = [a for a in answers if a.status_code != 200]
             if bad:
                 raise SystemExit(f"match failed: {bad[0].status_code} {bad[0].text[:300]}")
