@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy import Engine
@@ -138,7 +139,7 @@ def person_lookup(
         raise InvalidInput("Enter a person number.")
     target = web_url(request, "known_to", number=number)
     if purpose:
-        target += f"?purpose={purpose}"
+        target += "?" + urlencode({"purpose": purpose})
     return RedirectResponse(target, status_code=303)
 
 
