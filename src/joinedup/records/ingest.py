@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -117,7 +118,9 @@ class _Run:
     transform: Transform
     now_db: Any
     actor: str | None
-    existing: dict[str, _Existing]
+    # local id -> (local_id, id, content_hash, version, status) as read at the start; each
+    # local id is handled at most once per batch (a repeat is quarantined).
+    existing: dict[str, tuple[str, int, str, int, str]]
     seen: dict[str, int] = field(default_factory=dict)
     quarantine: list[tuple[int, str | None, str, str]] = field(
         default_factory=list
@@ -188,7 +191,7 @@ def _raw_row(batch: pa.RecordBatch, index: int, delimiter: str = ",") -> str:
     return buf.getvalue()
 
 
-def _load_existing(conn: Connection, dataset_id: int) -> dict[str, _Existing]:
+def _load_existing(conn: Connection, dataset_id: int) -> dict[str, tuple[str, int, str, int, str]]:
     # Straight from the driver: no per-row result processing for a dataset of millions.
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -198,7 +201,8 @@ def _load_existing(conn: Connection, dataset_id: int) -> dict[str, _Existing]:
             f"WHERE dataset_id = {param}",
             (dataset_id,),
         )
-        return {lid: _Existing(rid, h, v, st) for lid, rid, h, v, st in cur.fetchall()}
+        rows = cur.fetchall()
+        return dict(zip(map(itemgetter(0), rows), rows, strict=True))
     finally:
         cur.close()
 
@@ -246,15 +250,19 @@ def _process(
             new_idx = list(range(len(lids)))
         else:
             get = existing.get
-            for i, (lid, h) in enumerate(zip(lids, hashes, strict=True)):
-                known = get(lid)
-                if known is None:
+            # Unchanged records (the usual re-send) are skipped by one comprehension.
+            todo = [
+                i
+                for i, row, h in zip(itertools.count(), map(get, lids), hashes)
+                if row is None or row[2] != h or row[4] != "active"
+            ]
+            for i in todo:
+                row = get(lids[i])
+                if row is None:
                     new_idx.append(i)
-                elif known.status != "active":
-                    changed.append((i, known, "reopened"))
-                elif known.content_hash != h:
-                    changed.append((i, known, "changed"))
-            run.counts["unchanged"] += len(lids) - len(new_idx) - len(changed)
+                else:
+                    changed.append((i, _Existing(*row[1:]), _change_kind(row)))
+            run.counts["unchanged"] += len(lids) - len(todo)
         lids = []  # nothing left to check row by row
     for i, lid in enumerate(lids):
         reason = None
@@ -280,13 +288,11 @@ def _process(
             )
             continue
         run.seen[lid] = ordinals[i]
-        known = run.existing.get(lid)
-        if known is None:
+        row = run.existing.get(lid)
+        if row is None:
             new_idx.append(i)
-        elif known.status != "active":
-            changed.append((i, known, "reopened"))
-        elif known.content_hash != hashes[i]:
-            changed.append((i, known, "changed"))
+        elif row[4] != "active" or row[2] != hashes[i]:
+            changed.append((i, _Existing(*row[1:]), _change_kind(row)))
         else:
             run.counts["unchanged"] += 1
     if not all(usable):
@@ -297,6 +303,10 @@ def _process(
         _insert_new(run, out if len(new_idx) == out.num_rows else out.take(new_idx))
     if changed:
         _update_changed(run, out.take([c[0] for c in changed]), changed)
+
+
+def _change_kind(row: tuple[str, int, str, int, str]) -> str:
+    return "reopened" if row[4] != "active" else "changed"
 
 
 def _all_usable(run: _Run, out: pa.Table, lids: list[str | None]) -> bool:
@@ -399,19 +409,16 @@ def _update_changed(run: _Run, sub: pa.Table, changed: list[tuple[int, _Existing
         ),
         {"batch_id": run.batch_id, "changed_by": run.actor, "created_at": run.now_db},
     )
-    for _, known, change in changed:
+    for _, _, change in changed:
         run.counts[change] += 1
-        known.version += 1
-        known.status = "active"
     run.changed_ids.update(ids)
 
 
 def _close_missing(run: _Run) -> int:
-    to_close = [
-        (known.id, known.version)
-        for lid, known in run.existing.items()
-        if known.status == "active" and lid not in run.seen
-    ]
+    missing = run.existing.keys() - run.seen.keys()
+    to_close = sorted(
+        (row[1], row[3]) for lid in missing if (row := run.existing[lid])[4] == "active"
+    )
     if not to_close:
         return 0
     w = run.writer
