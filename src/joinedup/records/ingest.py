@@ -2,7 +2,8 @@
 
 `ingest_file` reads the file in batches of rows (`readers`), maps and validates each batch
 column-wise in DuckDB (`transform_sql`), compares each record's content hash with the
-store's, and writes only what is new or changed (`bulk_write`), all in one transaction: a
+store's, and writes only what is new or changed (`bulk_write`), all in one transaction (the
+next chunk is read and transformed in a worker thread meanwhile, `prefetch`): a
 failure or a killed process leaves the store as it was. Counts always add up:
 rows_in = rows_loaded + rows_quarantined, and rows_loaded = new + changed + reopened +
 unchanged.
