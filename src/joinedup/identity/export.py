@@ -2,23 +2,20 @@
 
 Columns exactly `organisation,dataset,local_id,person_id,match_probability`; person_id is
 the person number, match_probability the record's link strength to its person (1 for a
-record alone). Written with the csv module, cells that a spreadsheet would run as a formula
-are prefixed with a quote (local ids come from partners' files).
+record alone). Written with the shared safe CSV writer (`records.safe_csv`): cells that a
+spreadsheet would run as a formula are prefixed with a quote (local ids come from partners'
+files).
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from joinedup.records.safe_csv import SafeCsvWriter
+
 COLUMNS = ("organisation", "dataset", "local_id", "person_id", "match_probability")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def export_links(engine: Engine, out: Path) -> int:
@@ -36,11 +33,11 @@ def export_links(engine: Engine, out: Path) -> int:
     count = 0
     tmp = out.with_name(out.name + ".part")
     with engine.connect() as conn, tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = SafeCsvWriter(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
         result = conn.execution_options(stream_results=True, yield_per=50_000).execute(sql)
         for org, ds, local_id, number, prob in result:
-            writer.writerow((_safe(org), _safe(ds), _safe(local_id), number, f"{float(prob):.6f}"))
+            writer.writerow((org, ds, local_id, number, f"{float(prob):.6f}"))
             count += 1
     tmp.replace(out)
     return count
