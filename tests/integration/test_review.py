@@ -7,6 +7,7 @@ from sqlalchemy import Engine, select
 
 from joinedup.identity.batch_link import run_link
 from joinedup.identity.clustering import Thresholds
+from joinedup.identity.online.matcher import forget_matchers
 from joinedup.identity.review import decide, list_items, next_item, show_item
 from joinedup.store.schema.identity import MatchConstraint, PersonHistory, PersonLink, ReviewItem
 from linkage_fixtures import install_model, make_people, write_partnership
@@ -24,6 +25,8 @@ def _person(engine: Engine, record_id: int) -> int:
 
 
 def test_decisions_update_persons_and_persist_through_runs(engine: Engine) -> None:
+    # The process keeps one index per store URL; test stores reuse URLs and ids.
+    forget_matchers()
     write_partnership(engine, make_people(60, seed=21), seed=22, error_rate=0.3)
     install_model(engine)
     run_link(engine, thresholds=LIMITS)

@@ -11,6 +11,7 @@ from joinedup.errors import InvalidInput
 from joinedup.identity.batch_link import run_link
 from joinedup.identity.clustering import Thresholds
 from joinedup.identity.merge_split import merge_persons, split_person
+from joinedup.identity.online.matcher import forget_matchers
 from joinedup.identity.persons import person_history, show_person
 from joinedup.identity.verify import verify
 from joinedup.store.schema.identity import Person, PersonLink
@@ -70,6 +71,8 @@ def show_person_number(engine: Engine, local_id: str) -> str:
 
 
 def test_verify_and_merged_numbers(engine: Engine) -> None:
+    # The process keeps one index per store URL; test stores reuse URLs and ids.
+    forget_matchers()
     ensure_datasets(engine)
     write_people(engine, [dict(p) for p in PEOPLE])
     install_model(engine)

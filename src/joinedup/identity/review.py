@@ -103,7 +103,7 @@ def _explain(session: Session, left: int, right: int) -> list[dict[str, Any]]:
     from joinedup.identity.online.matcher import _contributions, matcher_for
 
     engine = session.get_bind()
-    matcher = matcher_for(engine)  # type: ignore[arg-type]
+    matcher = matcher_for(engine, max_age=0.0)  # type: ignore[arg-type]
     if left not in matcher.index or right not in matcher.index:
         return []
     return list(_contributions(matcher.score_records(left, right)))
