@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from joinedup.domain import match_features as mf
-from joinedup.domain.comparisons import FEATURE_COLUMNS
 from joinedup.domain.nicknames import NicknameTable
 from joinedup.identity.bulk import timestamp
 from joinedup.identity.nicknames import nickname_table
@@ -31,36 +30,6 @@ from joinedup.identity.online.index import CandidateIndex, FeatureRow
 from joinedup.identity.record_source import LINKAGE_COLUMNS, read_linkage_records
 
 OVERLAP = dt.timedelta(seconds=120)
-# FeatureBuilder.row writes the columns in this order.
-_ROW_ORDER = [
-    "unique_id",
-    "given_name",
-    "given_formal",
-    "given_key",
-    "given_ph",
-    "middle_first",
-    "family_name",
-    "family_ph",
-    "family_all",
-    "dob",
-    "dob_str",
-    "dob_y",
-    "dob_m",
-    "dob_d",
-    "sex",
-    "postcode",
-    "postcode_sector",
-    "postcode_district",
-    "address",
-    "address_number",
-    "names_ph",
-    "nhs_number",
-    "upn",
-    "uln",
-    "ni_number",
-]
-if tuple(_ROW_ORDER) != FEATURE_COLUMNS:  # pragma: no cover - a guard for future edits
-    raise RuntimeError("FeatureBuilder.row is out of step with FEATURE_COLUMNS")
 _SELECT = "SELECT id, status, updated_at, " + ", ".join(LINKAGE_COLUMNS) + " FROM source_records"
 
 
