@@ -30,26 +30,15 @@ from joinedup.identity.person_changes import (
     person_of_record,
     put_constraint,
 )
+from joinedup.identity.record_source import LINKAGE_COLUMNS
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.identity import Person, PersonLink, ReviewItem
 from joinedup.store.schema.records import SourceRecord
 from joinedup.store.uow import transaction
 
 DECISIONS = ("same", "different", "unsure")
-SHOWN_FIELDS = (
-    "given_name",
-    "middle_names",
-    "family_name",
-    "previous_family_names",
-    "date_of_birth",
-    "sex",
-    "address_line_1",
-    "postcode",
-    "nhs_number",
-    "upn",
-    "uln",
-    "ni_number",
-)
+# A reviewer sees side by side exactly the fields the model compares.
+SHOWN_FIELDS = LINKAGE_COLUMNS
 
 
 @dataclass
