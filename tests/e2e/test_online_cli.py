@@ -116,7 +116,7 @@ def test_match_register_verify_review_from_the_command_line(tmp_path: Path) -> N
     assert merged.returncode == 0, merged.stderr
     history = _joinedup(db, "person", "history", item["right"]["person_number"], "--json")
     assert any(e["event"] == "merged_into" for e in json.loads(history.stdout))
-    incremental = _joinedup(db, "link", "incremental", "--json")
+    incremental = _joinedup(db, "link", "run", "--json")
     assert incremental.returncode == 0, incremental.stderr
     ran = json.loads(incremental.stdout)
     # The registration above is the one record new since the batch run.

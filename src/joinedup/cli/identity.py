@@ -116,11 +116,19 @@ def link_train(
     console.print(table)
 
 
-@link_app.command("run", help="Link all current records: score, cluster, keep numbers stable.")
+@link_app.command(
+    "run",
+    help="Link the records: only those new, changed or closed since the last run "
+    "(incremental), or all of them with --full. The first run, and the first after a new "
+    "model, is full.",
+)
 def link_run(
     ctx: typer.Context,
+    full: bool = typer.Option(
+        False, "--full", help="Re-link every record: score, cluster, keep numbers stable."
+    ),
     model_version: int | None = typer.Option(
-        None, "--model-version", help="Model version to use (default: the latest)."
+        None, "--model-version", help="Model version to use (default: the latest; implies --full)."
     ),
     upper: float | None = typer.Option(
         None, "--upper", help="Automatic link at or above this probability (default: config)."
@@ -133,30 +141,46 @@ def link_run(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
-    from joinedup.identity.batch_link import run_link, thresholds_from_settings
+    from dataclasses import asdict
+
+    from joinedup.identity.batch_link import RunSummary, thresholds_from_settings
+    from joinedup.identity.incremental import link
 
     engine = state(ctx).engine()
     limits = thresholds_from_settings(upper, lower, guard)
     with progress_bar("Linking") as advance:
-        summary = run_link(
+        summary = link(
             engine,
+            full=True if full else None,
             model_version=model_version,
             thresholds=limits,
             progress=lambda msg: advance(0, description=msg),
         )
     if as_json:
-        print_json(summary.__dict__)
+        data = asdict(summary)
+        data.setdefault("kind", "full")
+        print_json(data)
         return
-    console.print(
-        f"Run {summary.run_id} (model v{summary.model_version}): {summary.records:,} records, "
-        f"{summary.pairs_scored:,} pairs scored, {summary.clusters:,} persons in "
-        f"{summary.seconds:.1f}s."
-    )
+    if isinstance(summary, RunSummary):
+        console.print(
+            f"Run {summary.run_id} (full, model v{summary.model_version}): "
+            f"{summary.records:,} records, {summary.pairs_scored:,} pairs scored, "
+            f"{summary.clusters:,} persons in {summary.seconds:.1f}s."
+        )
+        review = f"open review items {summary.review_items_open:,}"
+    else:
+        console.print(
+            f"Run {summary.run_id} (incremental, model v{summary.model_version}): "
+            f"{summary.records_changed:,} records new or changed, {summary.records_closed:,} "
+            f"closed; {summary.region_records:,} records re-clustered, "
+            f"{summary.pairs_scored:,} pairs scored in {summary.seconds:.1f}s."
+        )
+        review = f"review items opened {summary.review_items_opened:,}"
     console.print(
         f"persons kept {summary.persons_kept:,}, created {summary.persons_created:,} "
         f"(split {summary.persons_split:,}), merged {summary.persons_merged:,}, "
         f"retired {summary.persons_retired:,}; links changed {summary.links_changed:,}; "
-        f"open review items {summary.review_items_open:,}; chains cut {summary.chains_cut:,}."
+        f"{review}; chains cut {summary.chains_cut:,}."
     )
 
 

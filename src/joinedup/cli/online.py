@@ -47,11 +47,6 @@ def register(app: typer.Typer) -> None:
         verify_command
     )
     app.add_typer(review_app, name="review")
-    link = _group(app, "link", "Record linkage.")
-    link.command(
-        "incremental",
-        help="Link only records new or changed since the last run (a full run the first time).",
-    )(link_incremental_command)
     person = _group(app, "person", "Look up a person by number.")
     person.command("merge", help="Merge the second person into the first, with a reason.")(
         merge_command
@@ -291,33 +286,4 @@ def split_command(
     console.print(
         f"{len(change.records_moved)} records of {change.person_number} moved to new person "
         f"{change.other_number}."
-    )
-
-
-def link_incremental_command(
-    ctx: typer.Context,
-    full: bool = typer.Option(False, "--full", help="Re-link every record (a full run)."),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
-) -> None:
-    from dataclasses import asdict
-
-    from joinedup.cli.common import progress_bar
-    from joinedup.identity.incremental import link
-
-    with progress_bar("Linking") as advance:
-        summary = link(
-            state(ctx).engine(),
-            full=True if full else None,
-            progress=lambda msg: advance(0, description=msg),
-        )
-    data = asdict(summary)
-    if as_json:
-        print_json(data)
-        return
-    console.print(
-        f"Run {data['run_id']} ({data.get('kind', 'full')}): persons kept "
-        f"{data['persons_kept']:,}, created {data['persons_created']:,}, merged "
-        f"{data['persons_merged']:,}, split {data['persons_split']:,}, retired "
-        f"{data['persons_retired']:,}; links changed {data['links_changed']:,} in "
-        f"{data['seconds']:.1f}s."
     )

@@ -3,7 +3,8 @@
 One run: read the active records, build features, score blocked pairs with the trained
 model (Splink), cluster with the chaining guard and the manual constraints, then match the
 new clusters to the existing persons (greatest overlap keeps the number), mint numbers for
-new persons, redirect merged ones, and write links, person history and review items in one
+new persons, redirect merged ones, and write links, person history, review items and the
+stored features (`feature_store`, the candidate index of incremental runs) in one
 transaction. A re-run on unchanged data changes nothing.
 """
 
@@ -23,6 +24,7 @@ from joinedup.domain import comparisons as cmp
 from joinedup.domain.match_takeover import Takeover, take_over
 from joinedup.domain.person_number import draw_person_numbers
 from joinedup.errors import InvalidInput
+from joinedup.identity import feature_store
 from joinedup.identity.bulk import (
     allocate_ids,
     bulk_insert,
@@ -258,6 +260,10 @@ def _write(
         summary.review_items_open = _write_review_items(
             conn, con, settings, limits, outcome, run_id, now
         )
+        # The stored candidate index incremental runs and registrations work from.
+        t0 = time.monotonic()
+        feature_store.replace_all(conn, con, FEATURES_TABLE)
+        summary.timings["store_features"] = round(time.monotonic() - t0, 2)
 
 
 def _create_persons(

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from joinedup.errors import InvalidInput, NotFound
+from joinedup.store.base import utcnow
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.identity import MatchConstraint
 from joinedup.store.schema.records import SourceRecord
@@ -85,6 +86,8 @@ def add_constraint(
             row = MatchConstraint(record_id_l=lo, record_id_r=hi)
             session.add(row)
         row.kind, row.reason, row.actor = kind, reason, actor
+        # When the current decision was taken: the next incremental run re-links from it.
+        row.created_at = utcnow()
         row.review_item_id = review_item_id
         session.flush()
         return ConstraintInfo(int(row.id), kind, lo, hi, reason)

@@ -1,17 +1,21 @@
 """Incremental linking: after an ingest, link only what changed, under the batch rules.
 
-The records that are new, changed or closed since the last finished run are scored against
-the candidate index (the online matcher: the batch's blocking and scores, tested equal) and
-among themselves. The *affected region* is those records plus every record of the persons
-they touch, closed over automatic links and must-links, so a region is a union of whole
-persons and whole would-be clusters. Inside it the batch's steps run unchanged:
+The records that are new, changed or closed since the last finished run, and the records of
+must-link / cannot-link decisions taken since, are scored against the stored candidate
+index (`feature_store`: every active record's features in `linkage_features`, candidates
+fetched by the batch's blocking rules in SQL, scores by the batch's arithmetic, tested
+equal) and among themselves. The *affected region* is those records plus every record of
+the persons they touch, closed over automatic links and must-links, so a region is a union
+of whole persons and whole would-be clusters. Inside it the batch's steps run unchanged:
 automatic links at the upper threshold (twins rule, cannot-links), the chaining guard with
 constrained merging (`domain.match_clustering`), must-links joining clusters, and the
 greatest-overlap takeover of person numbers (`domain.match_takeover`) with the batch's own
-person-history writer. Records outside the region keep their persons untouched.
+person-history writer. Records outside the
+region keep their persons untouched. Nothing reads every record: the changed ones are found
+by `source_records.updated_at` (indexed), everything else by record or by blocking key.
 
-`link(engine, full=None)`: a full run the first time (or with `full=True`), incremental
-after that.
+`link(engine, full=None)` (`joinedup link run`): a full run the first time, after a new model
+was trained, or with `full=True`; incremental after that.
 
 Differences from a full re-run: pairs between two unchanged records are not re-scored
 unless one of them is in the region, so term-frequency shifts from the new records do not
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,9 +35,10 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, text, upda
 
 from joinedup.domain.comparisons import auto_link_allowed
 from joinedup.domain.match_clustering import constrained_merge, join_by_must_links
-from joinedup.domain.match_scorer import PairScore
+from joinedup.domain.match_scorer import ModelParams, PairScore, params_from_settings, score_pair
 from joinedup.domain.match_takeover import take_over
 from joinedup.errors import InvalidInput
+from joinedup.identity import feature_store
 from joinedup.identity.batch_link import (
     RunSummary,
     _create_persons,
@@ -43,13 +48,20 @@ from joinedup.identity.batch_link import (
 )
 from joinedup.identity.bulk import bulk_insert, delete_where_in, jsonb, timestamp
 from joinedup.identity.clustering import Thresholds
-from joinedup.identity.online.matcher import OnlineMatcher, _contributions, matcher_for
+from joinedup.identity.model import load_model
+from joinedup.identity.online.index import FeatureRow, to_features
+from joinedup.identity.online.loader import FeatureBuilder
+from joinedup.identity.online.matcher import _contributions
 from joinedup.identity.person_changes import lock_identity
+from joinedup.identity.record_source import LINKAGE_COLUMNS
 from joinedup.store.schema.identity import LinkRun
 
 Progress = Callable[[str], None]
 MAX_EXPANSIONS = 20
 CHUNK = 5000
+# A record written by a transaction that committed after a run started, with an earlier
+# timestamp, is still found by the next run if it is younger than this and has no link.
+OVERLAP = dt.timedelta(seconds=120)
 
 
 @dataclass
@@ -59,6 +71,7 @@ class IncrementalSummary:
     kind: str = "incremental"
     records_changed: int = 0
     records_closed: int = 0
+    decisions_applied: int = 0
     region_records: int = 0
     pairs_scored: int = 0
     auto_links: int = 0
@@ -76,28 +89,56 @@ class IncrementalSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _LastRun:
+    started_at: dt.datetime
+    model_id: int | None
+
+
 def link(
     engine: Engine,
     *,
     full: bool | None = None,
+    model_version: int | None = None,
     thresholds: Thresholds | None = None,
     progress: Progress | None = None,
 ) -> RunSummary | IncrementalSummary:
-    """`joinedup link run`: full the first time or when asked, incremental otherwise."""
-    if full or (full is None and _last_run_start(engine) is None):
-        return run_link(engine, thresholds=thresholds, progress=progress)
+    """`joinedup link run`: full the first time, after a new model, when a model version is
+    named, or when asked; incremental otherwise."""
+    if full is None:
+        full = model_version is not None or full_run_needed(engine)
+    if full:
+        return run_link(
+            engine, model_version=model_version, thresholds=thresholds, progress=progress
+        )
     return run_incremental(engine, thresholds=thresholds, progress=progress)
 
 
-def _last_run_start(engine: Engine) -> dt.datetime | None:
+def full_run_needed(engine: Engine) -> bool:
+    """No finished run yet, a newer model than the last run's, or no stored features (a
+    store linked before they existed)."""
+    last = _last_run(engine)
+    if last is None:
+        return True
+    if last.model_id != load_model(engine).id:
+        return True
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT 1 FROM linkage_features LIMIT 1")).first()
+        active = conn.execute(
+            text("SELECT 1 FROM source_records WHERE status = 'active' LIMIT 1")
+        ).first()
+    return stored is None and active is not None
+
+
+def _last_run(engine: Engine) -> _LastRun | None:
     with engine.connect() as conn:
         found = conn.execute(
-            select(LinkRun.started_at)
+            select(LinkRun.started_at, LinkRun.model_id)
             .where(LinkRun.status == "done")
             .order_by(LinkRun.id.desc())
             .limit(1)
-        ).scalar()
-    return found
+        ).first()
+    return None if found is None else _LastRun(found[0], found[1])
 
 
 def _in_chunks(conn: Connection, sql: str, ids: Iterable[int]) -> list[Any]:
@@ -110,17 +151,41 @@ def _in_chunks(conn: Connection, sql: str, ids: Iterable[int]) -> list[Any]:
 
 
 class _Scorer:
-    """Pair scores from the matcher, computed once each."""
+    """Pair scores, computed once each, over the features fetched from the store so far
+    (with the stored records' name frequencies, as the batch scores them)."""
 
-    def __init__(self, matcher: OnlineMatcher) -> None:
-        self.matcher = matcher
+    def __init__(self, conn: Connection, params: ModelParams) -> None:
+        self.conn = conn
+        self.params = params
+        self.tf = feature_store.TermFrequencyCache(conn)
+        self.rows: dict[int, FeatureRow] = {}
+        self.features: dict[int, dict[str, Any]] = {}
+        self.absent: set[int] = set()
         self.cache: dict[tuple[int, int], PairScore] = {}
+
+    def add(self, rows: Mapping[int, FeatureRow]) -> None:
+        fresh = {r: row for r, row in rows.items() if r not in self.rows}
+        self.rows.update(fresh)
+        self.features.update((r, to_features(row)) for r, row in fresh.items())
+        self.tf.learn(fresh.values())
+
+    def load(self, ids: Iterable[int]) -> None:
+        """Fetch the stored features of these records (closed ones have none)."""
+        wanted = set(ids) - self.rows.keys() - self.absent
+        if not wanted:
+            return
+        found = feature_store.read_rows(self.conn, wanted)
+        self.add(found)
+        self.absent |= wanted - found.keys()
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self.rows
 
     def score(self, a: int, b: int) -> PairScore:
         key = (a, b) if a < b else (b, a)
         found = self.cache.get(key)
         if found is None:
-            found = self.matcher.score_records(*key)
+            found = score_pair(self.features[key[0]], self.features[key[1]], self.params, self.tf)
             self.cache[key] = found
         return found
 
@@ -132,69 +197,96 @@ class _Scorer:
         return self.score(a, b).match_probability if self.auto_ok(a, b) else 0.0
 
 
+_CHANGED_SQL = (
+    "SELECT s.id, s.status, l.person_id, "
+    + ", ".join(f"s.{c}" for c in LINKAGE_COLUMNS)
+    + " FROM source_records s LEFT JOIN person_links l ON l.source_record_id = s.id "
+    "WHERE s.updated_at >= :early AND (s.updated_at >= :since "
+    "OR (s.status = 'active' AND l.source_record_id IS NULL) "
+    "OR (s.status <> 'active' AND l.source_record_id IS NOT NULL))"
+)
+
+
+def _changed_records(
+    conn: Connection, since: dt.datetime
+) -> tuple[dict[int, FeatureRow], dict[int, int], list[int]]:
+    """Features of the active records new or changed since `since`, the closed records
+    still linked (record -> person), and every record closed since."""
+    builder = FeatureBuilder()
+    changed: dict[int, FeatureRow] = {}
+    closed: dict[int, int] = {}
+    gone: list[int] = []
+    params = {"early": timestamp(conn, since - OVERLAP), "since": timestamp(conn, since)}
+    for row in conn.execute(text(_CHANGED_SQL), params):
+        record = dict(row._mapping)
+        record_id = int(record["id"])
+        if record["status"] != "active":
+            gone.append(record_id)
+            if record["person_id"] is not None:
+                closed[record_id] = int(record["person_id"])
+            continue
+        record["unique_id"] = record_id
+        changed[record_id] = builder.row(record)
+    return changed, closed, gone
+
+
 def run_incremental(
     engine: Engine,
     *,
     thresholds: Thresholds | None = None,
     progress: Progress | None = None,
-    matcher: OnlineMatcher | None = None,
 ) -> IncrementalSummary:
     """Link the records changed since the last finished run; returns what changed."""
     say = progress or (lambda _msg: None)
     started = time.monotonic()
-    since = _last_run_start(engine)
-    if since is None:
+    last = _last_run(engine)
+    if last is None:
         raise InvalidInput(
             "No finished link run yet: the first run is a full one.",
             hint="joinedup link run --full",
         )
     limits = thresholds or thresholds_from_settings()
-    online = matcher or matcher_for(engine, max_age=0.0)
+    model = load_model(engine)
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         lock_identity(conn)
         clock: dict[str, float] = {}
-        t0 = time.monotonic()
-        say("refreshing the candidate index")
-        online.refresh(engine)
-        clock["refresh"] = round(time.monotonic() - t0, 2)
         run_id = int(
             conn.execute(
                 insert(LinkRun)
-                .values(kind="incremental", status="running", started_at=now)
+                .values(kind="incremental", status="running", started_at=now, model_id=model.id)
                 .returning(LinkRun.id)
             ).scalar_one()
         )
-        out = IncrementalSummary(run_id=run_id, model_version=online.model_version)
+        out = IncrementalSummary(run_id=run_id, model_version=model.version)
         out.timings = clock
         t0 = time.monotonic()
-        stamp = timestamp(conn, since)
-        changed = [
-            int(r[0])
-            for r in conn.execute(
+        say("reading new and changed records")
+        changed_rows, closed, gone = _changed_records(conn, last.started_at)
+        # The stored index follows the records: closed ones leave, changed ones are updated.
+        feature_store.delete_rows(conn, gone)
+        feature_store.write_rows(conn, changed_rows.values())
+        out.records_changed, out.records_closed = len(changed_rows), len(closed)
+        scorer = _Scorer(conn, params_from_settings(model.settings))
+        scorer.add(changed_rows)
+        # Decisions taken since the last run re-link their records too.
+        decided = {
+            int(r)
+            for pair in conn.execute(
                 text(
-                    "SELECT s.id FROM source_records s LEFT JOIN person_links l "
-                    "ON l.source_record_id = s.id WHERE s.status = 'active' "
-                    "AND (l.source_record_id IS NULL OR s.updated_at >= :since)"
+                    "SELECT record_id_l, record_id_r FROM match_constraints "
+                    "WHERE created_at >= :since"
                 ),
-                {"since": stamp},
+                {"since": timestamp(conn, last.started_at)},
             )
-        ]
-        closed = {
-            int(r[0]): int(r[1])
-            for r in conn.execute(
-                text(
-                    "SELECT l.source_record_id, l.person_id FROM person_links l "
-                    "JOIN source_records s ON s.id = l.source_record_id "
-                    "WHERE s.status <> 'active'"
-                )
-            )
+            for r in pair
         }
-        out.records_changed, out.records_closed = len(changed), len(closed)
-        changed = [r for r in changed if r in online.index]
-        say(f"scoring {len(changed):,} changed records")
-        scorer = _Scorer(online)
-        region, prev_person, edges = _region(conn, online, scorer, changed, closed, limits)
+        out.decisions_applied = len(decided) // 2
+        seeds = set(changed_rows) | decided
+        clock["read"] = round(time.monotonic() - t0, 2)
+        t0 = time.monotonic()
+        say(f"scoring {len(changed_rows):,} changed records")
+        region, prev_person, edges = _region(conn, scorer, sorted(seeds), closed, limits)
         out.region_records = len(region)
         out.pairs_scored = len(scorer.cache)
         clock["score"] = round(time.monotonic() - t0, 2)
@@ -212,14 +304,11 @@ def run_incremental(
             .where(LinkRun.id == run_id)
             .values(status="done", finished_at=dt.datetime.now(dt.UTC), stats=asdict(out))
         )
-    # Links moved: the index's record -> person map catches up on its next refresh.
-    online.refresh(engine)
     return out
 
 
 def _region(
     conn: Connection,
-    online: OnlineMatcher,
     scorer: _Scorer,
     changed: list[int],
     closed: dict[int, int],
@@ -255,7 +344,7 @@ def _region(
             )
         }
         prev_person.update(members)
-        frontier |= {r for r in members if r in online.index and r not in closed}
+        frontier |= {r for r in members if r not in closed}
         for a, b in _in_chunks(
             conn,
             "SELECT record_id_l, record_id_r FROM match_constraints "
@@ -263,15 +352,22 @@ def _region(
             frontier,
         ):
             frontier |= {int(a), int(b)}
-        frontier = {r for r in frontier if r in online.index}
+        scorer.load(frontier)
+        frontier = {r for r in frontier if r in scorer}
         region |= frontier
         to_scan = frontier - scanned
         if not to_scan:
             break
+        candidates = feature_store.candidate_pairs(
+            conn, {a: scorer.rows[a] for a in sorted(to_scan)}
+        )
+        scorer.load(b for found in candidates.values() for b in found)
         reached: set[int] = set()
         for a in sorted(to_scan):
             scanned.add(a)
-            for b in online.index.candidates(online.index.rows[a], exclude=a):
+            for b in sorted(candidates[a]):
+                if b not in scorer:
+                    continue
                 s = scorer.score(a, b)
                 if s.match_probability >= limits.upper and scorer.auto_ok(a, b):
                     edges[(min(a, b), max(a, b))] = s.match_probability

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 
 from joinedup.errors import InvalidInput, NotFound
+from joinedup.identity import feature_store
 from joinedup.identity.online.matcher import MatchCandidate, OnlineMatcher, _clean, matcher_for
 from joinedup.identity.person_changes import create_person, history, link_records, lock_identity
 from joinedup.store.schema.core import Dataset, Organisation
@@ -202,6 +203,8 @@ def register(
         online.refresh(engine)
         result = online.match(fields)
         record_id = _insert_record(conn, ds_id, batch_id, local_id, fields)
+        # The stored candidate index (incremental runs) learns the record in the same commit.
+        feature_store.write_rows(conn, [online.features({**fields, "unique_id": record_id})])
         limits = online.thresholds
         allowed = [c for c in result.candidates if c.auto_link_allowed and c.person_id > 0]
         reg: Registration

@@ -77,7 +77,63 @@ class PersonLink(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     match_probability: Mapped[float] = mapped_column(Float, default=1.0)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"))
-    linked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Indexed: the online matcher's refresh reads the links written since its mark.
+    linked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class LinkageFeatures(Base):
+    """Each active record's comparison features (`comparisons.FEATURE_COLUMNS`), the
+    database-backed candidate index of incremental linking and registration.
+
+    Written in bulk by a full link run (from the features it computed anyway), kept
+    current by incremental runs and registrations. The indexes serve the blocking rules
+    (each rule's columns start with one of them) and the name term frequencies.
+    List features (`given_formal`, `family_all`) are JSON text; the date of birth is ISO
+    text so both backends compare and return it alike.
+    """
+
+    __tablename__ = "linkage_features"
+    __table_args__ = (
+        Index("ix_linkage_features_nhs_number", "nhs_number"),
+        Index("ix_linkage_features_upn", "upn"),
+        Index("ix_linkage_features_uln", "uln"),
+        Index("ix_linkage_features_ni_number", "ni_number"),
+        Index("ix_linkage_features_dob_family", "dob", "family_ph"),
+        Index("ix_linkage_features_dob_given", "dob", "given_key"),
+        Index("ix_linkage_features_postcode_given", "postcode", "given_key"),
+        Index("ix_linkage_features_postcode_family", "postcode", "family_ph"),
+        Index("ix_linkage_features_family_given", "family_ph", "given_key"),
+        Index("ix_linkage_features_given_name", "given_name"),
+        Index("ix_linkage_features_family_name", "family_name"),
+    )
+
+    record_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("source_records.id"), primary_key=True, autoincrement=False
+    )
+    given_name: Mapped[str | None] = mapped_column(Text)
+    given_formal: Mapped[str | None] = mapped_column(Text)
+    given_key: Mapped[str | None] = mapped_column(Text)
+    given_ph: Mapped[str | None] = mapped_column(Text)
+    middle_first: Mapped[str | None] = mapped_column(Text)
+    family_name: Mapped[str | None] = mapped_column(Text)
+    family_ph: Mapped[str | None] = mapped_column(Text)
+    family_all: Mapped[str | None] = mapped_column(Text)
+    dob: Mapped[str | None] = mapped_column(String(10))
+    dob_str: Mapped[str | None] = mapped_column(String(8))
+    dob_y: Mapped[int | None] = mapped_column(Integer)
+    dob_m: Mapped[int | None] = mapped_column(Integer)
+    dob_d: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(16))
+    postcode: Mapped[str | None] = mapped_column(Text)
+    postcode_sector: Mapped[str | None] = mapped_column(Text)
+    postcode_district: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    address_number: Mapped[str | None] = mapped_column(Text)
+    names_ph: Mapped[str | None] = mapped_column(Text)
+    nhs_number: Mapped[str | None] = mapped_column(Text)
+    upn: Mapped[str | None] = mapped_column(Text)
+    uln: Mapped[str | None] = mapped_column(Text)
+    ni_number: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonHistory(Base):

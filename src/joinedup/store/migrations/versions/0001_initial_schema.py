@@ -396,6 +396,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_source_records')),
     sa.UniqueConstraint('dataset_id', 'local_id', name=op.f('uq_source_records_dataset_id_local_id'))
     )
+    with op.batch_alter_table('source_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_source_records_updated_at'), ['updated_at'], unique=False)
+
     op.create_table('consents',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
@@ -466,6 +469,48 @@ def upgrade() -> None:
     with op.batch_alter_table('governance_notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_governance_notifications_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('linkage_features',
+    sa.Column('record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('given_name', sa.Text(), nullable=True),
+    sa.Column('given_formal', sa.Text(), nullable=True),
+    sa.Column('given_key', sa.Text(), nullable=True),
+    sa.Column('given_ph', sa.Text(), nullable=True),
+    sa.Column('middle_first', sa.Text(), nullable=True),
+    sa.Column('family_name', sa.Text(), nullable=True),
+    sa.Column('family_ph', sa.Text(), nullable=True),
+    sa.Column('family_all', sa.Text(), nullable=True),
+    sa.Column('dob', sa.String(length=10), nullable=True),
+    sa.Column('dob_str', sa.String(length=8), nullable=True),
+    sa.Column('dob_y', sa.Integer(), nullable=True),
+    sa.Column('dob_m', sa.Integer(), nullable=True),
+    sa.Column('dob_d', sa.Integer(), nullable=True),
+    sa.Column('sex', sa.String(length=16), nullable=True),
+    sa.Column('postcode', sa.Text(), nullable=True),
+    sa.Column('postcode_sector', sa.Text(), nullable=True),
+    sa.Column('postcode_district', sa.Text(), nullable=True),
+    sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('address_number', sa.Text(), nullable=True),
+    sa.Column('names_ph', sa.Text(), nullable=True),
+    sa.Column('nhs_number', sa.Text(), nullable=True),
+    sa.Column('upn', sa.Text(), nullable=True),
+    sa.Column('uln', sa.Text(), nullable=True),
+    sa.Column('ni_number', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['record_id'], ['source_records.id'], name=op.f('fk_linkage_features_record_id_source_records')),
+    sa.PrimaryKeyConstraint('record_id', name=op.f('pk_linkage_features'))
+    )
+    with op.batch_alter_table('linkage_features', schema=None) as batch_op:
+        batch_op.create_index('ix_linkage_features_dob_family', ['dob', 'family_ph'], unique=False)
+        batch_op.create_index('ix_linkage_features_dob_given', ['dob', 'given_key'], unique=False)
+        batch_op.create_index('ix_linkage_features_family_given', ['family_ph', 'given_key'], unique=False)
+        batch_op.create_index('ix_linkage_features_family_name', ['family_name'], unique=False)
+        batch_op.create_index('ix_linkage_features_given_name', ['given_name'], unique=False)
+        batch_op.create_index('ix_linkage_features_nhs_number', ['nhs_number'], unique=False)
+        batch_op.create_index('ix_linkage_features_ni_number', ['ni_number'], unique=False)
+        batch_op.create_index('ix_linkage_features_postcode_family', ['postcode', 'family_ph'], unique=False)
+        batch_op.create_index('ix_linkage_features_postcode_given', ['postcode', 'given_key'], unique=False)
+        batch_op.create_index('ix_linkage_features_uln', ['uln'], unique=False)
+        batch_op.create_index('ix_linkage_features_upn', ['upn'], unique=False)
+
     op.create_table('person_links',
     sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
     sa.Column('person_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -478,6 +523,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('source_record_id', name=op.f('pk_person_links'))
     )
     with op.batch_alter_table('person_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_links_linked_at'), ['linked_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_links_person_id'), ['person_id'], unique=False)
 
     op.create_table('review_items',
@@ -569,8 +615,23 @@ def downgrade() -> None:
     op.drop_table('review_items')
     with op.batch_alter_table('person_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_links_person_id'))
+        batch_op.drop_index(batch_op.f('ix_person_links_linked_at'))
 
     op.drop_table('person_links')
+    with op.batch_alter_table('linkage_features', schema=None) as batch_op:
+        batch_op.drop_index('ix_linkage_features_upn')
+        batch_op.drop_index('ix_linkage_features_uln')
+        batch_op.drop_index('ix_linkage_features_postcode_given')
+        batch_op.drop_index('ix_linkage_features_postcode_family')
+        batch_op.drop_index('ix_linkage_features_ni_number')
+        batch_op.drop_index('ix_linkage_features_nhs_number')
+        batch_op.drop_index('ix_linkage_features_given_name')
+        batch_op.drop_index('ix_linkage_features_family_name')
+        batch_op.drop_index('ix_linkage_features_family_given')
+        batch_op.drop_index('ix_linkage_features_dob_given')
+        batch_op.drop_index('ix_linkage_features_dob_family')
+
+    op.drop_table('linkage_features')
     with op.batch_alter_table('governance_notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_governance_notifications_organisation_id'))
 
@@ -584,6 +645,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consents_person_id'))
 
     op.drop_table('consents')
+    with op.batch_alter_table('source_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_source_records_updated_at'))
+
     op.drop_table('source_records')
     with op.batch_alter_table('quarantined_rows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_batch_id'))
