@@ -117,9 +117,9 @@ def replace_all(conn: Connection, con: duckdb.DuckDBPyConnection, features_table
     The secondary indexes are dropped for the load and built afterwards: building an index
     once is several times cheaper than maintaining it row by row."""
     indexes = list(cast(Table, LinkageFeatures.__table__).indexes)
-    conn.execute(text(f"DELETE FROM {TABLE}"))
     for index in indexes:
         index.drop(conn, checkfirst=True)
+    conn.execute(text(f"{'TRUNCATE' if is_postgresql(conn) else 'DELETE FROM'} {TABLE}"))
     result = con.execute(_duckdb_select(features_table))
 
     def batches() -> Iterator[tuple[Any, ...]]:
