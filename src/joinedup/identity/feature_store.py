@@ -161,6 +161,28 @@ def iter_all(conn: Connection, batch: int = 50_000) -> Iterator[FeatureRow]:
         yield decode(row)
 
 
+def _rule_index(rule: tuple[str, ...]) -> str:
+    """The index that answers a rule best: the longest leading run of the rule's columns,
+    then one holding all of them (answered without reading the table)."""
+    best: tuple[int, int, str] | None = None
+    for index in cast(Table, LinkageFeatures.__table__).indexes:
+        columns = [c.name for c in index.columns]
+        prefix = 0
+        while prefix < len(columns) and columns[prefix] in rule:
+            prefix += 1
+        if prefix == 0:
+            continue
+        key = (prefix, int(set(rule) <= set(columns)), str(index.name))
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        raise ValueError(f"no index of {TABLE} serves the blocking rule on {rule}")
+    return best[2]
+
+
+RULE_INDEX: dict[tuple[str, ...], str] = {rule: _rule_index(rule) for rule in RULES}
+
+
 def _keys_table(conn: Connection) -> None:
     cols = ", ".join(
         f"{c} {'BIGINT' if c in ('dob_y', 'dob_m', 'dob_d') else 'TEXT'}" for c in BLOCK_COLUMNS
@@ -183,8 +205,9 @@ def candidate_pairs(conn: Connection, rows: Mapping[int, FeatureRow]) -> dict[in
     """For each given record, the stored records some blocking rule pairs it with.
 
     One join per rule between a temporary table of the given records' blocking columns and
-    `linkage_features`, each served by an index on the rule's leading columns. The keys
-    table is the outer loop (SQLite's CROSS JOIN keeps that order)."""
+    `linkage_features`, each answered from the index that holds the rule's columns
+    (`RULE_INDEX`). The keys table is the outer loop (SQLite's CROSS JOIN keeps that
+    order)."""
     out: dict[int, set[int]] = {r: set() for r in rows}
     if not rows:
         return out
@@ -202,14 +225,22 @@ def candidate_pairs(conn: Connection, rows: Mapping[int, FeatureRow]) -> dict[in
     bulk_insert(conn, KEYS_TABLE, ("record_id", *BLOCK_COLUMNS), keys)
     if is_postgresql(conn):
         conn.execute(text(f"ANALYZE {KEYS_TABLE}"))
-    for rule in RULES:
-        condition = " AND ".join(f"f.{c} = k.{c}" for c in rule)
-        sql = (
-            f"SELECT k.record_id, f.record_id FROM {KEYS_TABLE} k CROSS JOIN {TABLE} f "
-            f"WHERE {condition} AND f.record_id <> k.record_id"
-        )
-        for a, b in conn.execute(text(sql)):
-            out[int(a)].add(int(b))
+    # SQLite is told the index (its planner has no statistics to choose by); PostgreSQL's
+    # planner has them (ANALYZE after every bulk load).
+    sqlite = not is_postgresql(conn)
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for rule in RULES:
+            condition = " AND ".join(f"f.{c} = k.{c}" for c in rule)
+            hint = f" INDEXED BY {RULE_INDEX[rule]}" if sqlite else ""
+            cur.execute(
+                f"SELECT k.record_id, f.record_id FROM {KEYS_TABLE} k "
+                f"CROSS JOIN {TABLE} f{hint} WHERE {condition} AND f.record_id <> k.record_id"
+            )
+            for a, b in cur.fetchall():
+                out[a].add(b)
+    finally:
+        cur.close()
     return out
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 
-from joinedup.domain.comparisons import auto_link_allowed
+from joinedup.domain.comparisons import COMPARISONS, auto_link_allowed
 from joinedup.domain.match_clustering import constrained_merge, join_by_must_links
 from joinedup.domain.match_scorer import ModelParams, PairScore, params_from_settings, score_pair
 from joinedup.domain.match_takeover import take_over
@@ -47,6 +47,7 @@ from joinedup.identity.batch_link import (
     thresholds_from_settings,
 )
 from joinedup.identity.bulk import bulk_insert, delete_where_in, jsonb, timestamp
+from joinedup.identity.bulk_scores import Weigher, comparison_vectors, probability
 from joinedup.identity.clustering import Thresholds
 from joinedup.identity.model import load_model
 from joinedup.identity.online.index import FeatureRow, to_features
@@ -59,6 +60,9 @@ from joinedup.store.schema.identity import LinkRun
 Progress = Callable[[str], None]
 MAX_EXPANSIONS = 20
 CHUNK = 5000
+BULK = 200_000
+MAX_GUARD_PREFETCH = 2_000_000
+COMPARISON_NAMES = tuple(c.name for c in COMPARISONS)
 # A record written by a transaction that committed after a run started, with an earlier
 # timestamp, is still found by the next run if it is younger than this and has no link.
 OVERLAP = dt.timedelta(seconds=120)
@@ -152,21 +156,24 @@ def _in_chunks(conn: Connection, sql: str, ids: Iterable[int]) -> list[Any]:
 
 class _Scorer:
     """Pair scores, computed once each, over the features fetched from the store so far
-    (with the stored records' name frequencies, as the batch scores them)."""
+    (with the stored records' name frequencies, as the batch scores them).
+
+    Pairs are scored in bulk (`prefetch`: comparison levels in DuckDB, `bulk_scores`);
+    a pair not prefetched is scored alone in Python (`domain.match_scorer`, equal)."""
 
     def __init__(self, conn: Connection, params: ModelParams) -> None:
         self.conn = conn
         self.params = params
+        self.weigher = Weigher(params)
         self.tf = feature_store.TermFrequencyCache(conn)
         self.rows: dict[int, FeatureRow] = {}
-        self.features: dict[int, dict[str, Any]] = {}
         self.absent: set[int] = set()
-        self.cache: dict[tuple[int, int], PairScore] = {}
+        # (a, b) with a < b -> (match probability, comparison vector)
+        self.cache: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
 
     def add(self, rows: Mapping[int, FeatureRow]) -> None:
         fresh = {r: row for r, row in rows.items() if r not in self.rows}
         self.rows.update(fresh)
-        self.features.update((r, to_features(row)) for r, row in fresh.items())
         self.tf.learn(fresh.values())
 
     def load(self, ids: Iterable[int]) -> None:
@@ -181,20 +188,37 @@ class _Scorer:
     def __contains__(self, record_id: object) -> bool:
         return record_id in self.rows
 
-    def score(self, a: int, b: int) -> PairScore:
+    def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
+        todo = sorted({(min(a, b), max(a, b)) for a, b in pairs} - self.cache.keys())
+        for start in range(0, len(todo), BULK):
+            for a, b, *gammas in comparison_vectors(self.rows, todo[start : start + BULK]):
+                weight = self.weigher.weight(gammas, self.rows[a], self.rows[b], self.tf)
+                self.cache[(a, b)] = (probability(weight), tuple(gammas))
+
+    def pair(self, a: int, b: int) -> tuple[float, tuple[int, ...]]:
         key = (a, b) if a < b else (b, a)
         found = self.cache.get(key)
         if found is None:
-            found = score_pair(self.features[key[0]], self.features[key[1]], self.params, self.tf)
+            s = self.score(*key)
+            found = (s.match_probability, tuple(c.gamma for c in s.contributions))
             self.cache[key] = found
         return found
 
+    def probability(self, a: int, b: int) -> float:
+        return self.pair(a, b)[0]
+
+    def score(self, a: int, b: int) -> PairScore:
+        """The full score with its explanation (per-comparison contributions)."""
+        return score_pair(
+            to_features(self.rows[a]), to_features(self.rows[b]), self.params, self.tf
+        )
+
     def auto_ok(self, a: int, b: int) -> bool:
-        s = self.score(a, b)
-        return auto_link_allowed({c.comparison: c.gamma for c in s.contributions})
+        gammas = self.pair(a, b)[1]
+        return auto_link_allowed(dict(zip(COMPARISON_NAMES, gammas, strict=True)))
 
     def guard_score(self, a: int, b: int) -> float:
-        return self.score(a, b).match_probability if self.auto_ok(a, b) else 0.0
+        return self.probability(a, b) if self.auto_ok(a, b) else 0.0
 
 
 _CHANGED_SQL = (
@@ -362,15 +386,16 @@ def _region(
             conn, {a: scorer.rows[a] for a in sorted(to_scan)}
         )
         scorer.load(b for found in candidates.values() for b in found)
+        scorer.prefetch((a, b) for a, found in candidates.items() for b in found if b in scorer)
         reached: set[int] = set()
         for a in sorted(to_scan):
             scanned.add(a)
             for b in sorted(candidates[a]):
                 if b not in scorer:
                     continue
-                s = scorer.score(a, b)
-                if s.match_probability >= limits.upper and scorer.auto_ok(a, b):
-                    edges[(min(a, b), max(a, b))] = s.match_probability
+                p = scorer.probability(a, b)
+                if p >= limits.upper and scorer.auto_ok(a, b):
+                    edges[(min(a, b), max(a, b))] = p
                     if b not in region:
                         reached.add(b)
         frontier = reached
@@ -418,6 +443,21 @@ def _cluster(
     components: dict[int, list[int]] = {}
     for r in region:
         components.setdefault(find(r), []).append(r)
+    # The chaining guard needs every pair of a component of three or more: score them in
+    # bulk (unless the components are so large that scoring lazily, stopping at the first
+    # pair below the guard, is cheaper).
+    within = sum(len(m) * (len(m) - 1) // 2 for m in components.values() if len(m) >= 3)
+    if within <= MAX_GUARD_PREFETCH:
+        scorer.prefetch(
+            (x, y)
+            for m in components.values()
+            if len(m) >= 3
+            for i, x in enumerate(m)
+            for y in m[i + 1 :]
+        )
+    edges_of: dict[int, list[tuple[int, int, float]]] = {}
+    for (a, b), p in auto.items():
+        edges_of.setdefault(find(a), []).append((a, b, p))
     cluster_of: dict[int, int] = {}
     for members in components.values():
         members.sort()
@@ -435,7 +475,7 @@ def _cluster(
                 cluster_of[r] = members[0]
             continue
         out.chains_cut += 1
-        links = [(a, b, p) for (a, b), p in auto.items() if a in inside]
+        links = edges_of.get(find(members[0]), [])
         result = constrained_merge(
             members,
             links,
@@ -526,11 +566,11 @@ def _review_items(
 ) -> int:
     """Open items for review-band pairs in the region that ended in different persons."""
     band = []
-    for (a, b), s in scorer.cache.items():
+    for (a, b), (p, _) in list(scorer.cache.items()):
         if a not in region or b not in region or cluster_of.get(a) == cluster_of.get(b):
             continue
-        if limits.lower <= s.match_probability < limits.upper and scorer.auto_ok(a, b):
-            band.append((a, b, s))
+        if limits.lower <= p < limits.upper and scorer.auto_ok(a, b):
+            band.append((a, b, scorer.score(a, b)))
     if not band:
         return 0
     known = {
