@@ -15,8 +15,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from joinedup.domain.levels import Aggregation, Detail
 from joinedup.domain.policy import LEGAL_BASES, PURPOSES, ROLES, AgreementTerms
@@ -461,8 +462,16 @@ def list_agreements(
 def load_terms(session: Session, provider_ids: Iterable[int] | None = None) -> list[AgreementTerms]:
     """The terms of every version in force or suspended (for the decision's reasons), from
     the given providers, in three queries whatever their number."""
+    return _load_terms(session, provider_ids)[1]
+
+
+def _load_terms(
+    session: Session, provider_ids: Iterable[int] | None = None
+) -> tuple[tuple[str, ...], list[AgreementTerms]]:
+    """The terms, and the fingerprint of the versions they were read from (read in the same
+    statement as the versions, so the two always agree; see `terms_in_force`)."""
     stmt = (
-        select(AgreementVersion, Agreement)
+        select(AgreementVersion, Agreement, terms_fingerprint())
         .join(Agreement, Agreement.id == AgreementVersion.agreement_id)
         .where(AgreementVersion.status.in_(LIVE))
     )
@@ -470,8 +479,8 @@ def load_terms(session: Session, provider_ids: Iterable[int] | None = None) -> l
         stmt = stmt.where(Agreement.provider_organisation_id.in_(list(set(provider_ids))))
     rows = session.execute(stmt).all()
     if not rows:
-        return []
-    version_ids = [v.id for v, _ in rows]
+        return (), []
+    version_ids = [v.id for v, _, _ in rows]
     datasets: dict[int, set[int]] = {}
     for vid, did in session.execute(
         select(AgreementDataset.agreement_version_id, AgreementDataset.dataset_id).where(
@@ -492,7 +501,7 @@ def load_terms(session: Session, provider_ids: Iterable[int] | None = None) -> l
             orgs.setdefault(vid, set()).add(org_id)
         if role is not None:
             roles.setdefault(vid, set()).add(role)
-    return [
+    terms = [
         AgreementTerms(
             agreement_id=a.id,
             version=v.version,
@@ -509,5 +518,74 @@ def load_terms(session: Session, provider_ids: Iterable[int] | None = None) -> l
             valid_from=v.valid_from,
             valid_to=v.valid_to,
         )
-        for v, a in rows
+        for v, a, _ in rows
     ]
+    return fingerprint_key(rows[0][2]), terms
+
+
+# ------------------------------------------------------------------ terms cached per process
+#
+# The terms of a version never change once written: a change to an agreement is a new
+# version, and afterwards only a version's status moves (draft -> active -> suspended ->
+# ended or superseded). So the set of (version id, status) of the versions in force or
+# suspended says exactly which terms apply, and the terms loaded for one such set can be
+# kept and reused while the set is the same. The set is read in the query a decision runs
+# anyway (`terms_fingerprint()` is a scalar subquery), so every decision, in every worker
+# process, sees an agreement change made anywhere from its next query on, and a cached
+# decision costs no statement of its own. The creation time is in the fingerprint too, so a
+# store emptied and refilled (ids reused, as tests do) never matches an old entry.
+
+_TERMS_CACHE: dict[tuple[str, tuple[str, ...]], list[AgreementTerms]] = {}
+_TERMS_CACHE_SIZE = 16
+
+
+def terms_fingerprint() -> ColumnElement[str]:
+    """A scalar subquery naming the versions in force or suspended and their status (in no
+    particular order; `fingerprint_key` sorts it). NULL when there are none."""
+    v = AgreementVersion.__table__.c
+    item = (
+        cast(v.id, String)
+        + ":"
+        + v.status
+        + ":"
+        + cast(v.created_at, String)
+        + ":"
+        + func.coalesce(cast(v.status_changed_at, String), "")
+    )
+    return (
+        select(func.aggregate_strings(item, ","))
+        .where(v.status.in_(LIVE))
+        .scalar_subquery()
+        .label("agreements_in_force")
+    )
+
+
+def fingerprint_key(value: str | None) -> tuple[str, ...]:
+    return tuple(sorted(value.split(","))) if value else ()
+
+
+def terms_in_force(
+    session: Session,
+    provider_ids: Iterable[int] | None = None,
+    fingerprint: str | tuple[()] | None = (),
+) -> list[AgreementTerms]:
+    """`load_terms`, from the process cache when the agreements in force are those it was
+    loaded for. `fingerprint` is the value of `terms_fingerprint()` read in the caller's
+    transaction; left out, it is read here (one small statement)."""
+    if fingerprint == ():
+        fingerprint = session.execute(select(terms_fingerprint())).scalar_one_or_none()
+    assert not isinstance(fingerprint, tuple)
+    url = str(session.get_bind().engine.url)
+    terms = _TERMS_CACHE.get((url, fingerprint_key(fingerprint)))
+    if terms is None:
+        # Kept under the fingerprint read with the terms themselves: if an agreement changed
+        # since the caller's read, these are the newer terms, and they are never filed under
+        # the older fingerprint.
+        loaded_key, terms = _load_terms(session)
+        if len(_TERMS_CACHE) >= _TERMS_CACHE_SIZE:
+            _TERMS_CACHE.clear()
+        _TERMS_CACHE[(url, loaded_key)] = terms
+    if provider_ids is None:
+        return list(terms)
+    wanted = set(provider_ids)
+    return [t for t in terms if t.provider_organisation_id in wanted]

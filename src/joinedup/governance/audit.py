@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from joinedup.domain.audit_chain import (
@@ -130,16 +131,60 @@ def _lock_chain(session: Session) -> None:
     )
 
 
-def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
-    """Append `entry` to the chain in the caller's transaction; returns the stored row."""
+_HEAD = typing.cast(Table, AuditChainHead.__table__)
+_LOG = typing.cast(Table, AuditLogEntry.__table__)
+
+# Claim the next sequence number and read the hash it chains to, in one statement. The
+# UPDATE takes the head row's lock until the transaction ends, so it is the chain lock as
+# well: a concurrent append waits here and then sees the committed head (PostgreSQL
+# re-reads the row it waited for under READ COMMITTED; SQLite has one writer at a time).
+_CLAIM = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(last_seq=_HEAD.c.last_seq + 1)
+    .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
+)
+
+
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(last_hash=bindparam("new_hash"), updated_at=bindparam("head_at"))
+)
+_INSERT = insert(_LOG).values({c.key: bindparam(c.key) for c in _LOG.columns})
+_INSERT_AND_MOVE = _INSERT.add_cte(_MOVE_HEAD.cte("moved_head"))
+
+
+def _claim(session: Session) -> tuple[int, str]:
+    claimed = session.execute(_CLAIM).first()
+    if claimed is not None:
+        return int(claimed[0]), str(claimed[1])
+    # The very first entry: no head row yet. Take the chain lock (two first appends must not
+    # both create it), create the head, then claim as usual.
     _lock_chain(session)
-    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
-    if head is None:
-        head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
-        session.add(head)
+    if session.execute(select(_HEAD.c.id).where(_HEAD.c.id == HEAD_ID)).first() is None:
+        session.execute(
+            _HEAD.insert().values(
+                id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH, updated_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    claimed = session.execute(_CLAIM).one()
+    return int(claimed[0]), str(claimed[1])
+
+
+def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
+    """Append `entry` to the chain in the caller's transaction; returns the stored row
+    (detached: it is written with Core, not added to the session).
+
+    Two statements on PostgreSQL: claim the head (UPDATE ... RETURNING, which also locks it
+    until commit), then insert the entry and move the head's hash in one statement (a
+    data-modifying CTE). SQLite, without data-modifying CTEs, moves the head in a third.
+    """
+    session.flush()  # pending ORM changes go first, in the order the caller made them
+    seq, prev_hash = _claim(session)
     at = entry.at or dt.datetime.now(dt.UTC)
     row = AuditLogEntry(
-        seq=head.last_seq + 1,
+        seq=seq,
         # Stored and hashed at the precision both backends keep.
         at=at.astimezone(dt.UTC),
         actor_user_id=entry.actor_user_id,
@@ -155,14 +200,16 @@ def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
         agreement_ids=sorted(set(entry.agreement_ids)),
         break_glass=entry.break_glass,
         details=_plain(dict(entry.details)),
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
-    row.hash = chain_hash(row.prev_hash, entry_content(row))
-    session.add(row)
-    head.last_seq = row.seq
-    head.last_hash = row.hash
-    head.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
+    row.hash = chain_hash(prev_hash, entry_content(row))
+    values = {c.key: getattr(row, c.key) for c in _LOG.columns}
+    head_values = {"new_hash": row.hash, "head_at": dt.datetime.now(dt.UTC)}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_AND_MOVE, {**values, **head_values})
+    else:
+        session.execute(_INSERT, values)
+        session.execute(_MOVE_HEAD, head_values)
     return row
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, exists, literal, select
 from sqlalchemy.orm import Session
 
 from joinedup.domain.levels import Aggregation, Detail
@@ -39,12 +39,13 @@ from joinedup.domain.policy import (
 )
 from joinedup.errors import InvalidInput, NotFound
 from joinedup.governance import audit
-from joinedup.governance.agreements import load_terms
+from joinedup.governance.agreements import terms_fingerprint, terms_in_force
 from joinedup.governance.auth import Principal
 from joinedup.governance.breakglass import active_grant
 from joinedup.governance.consent import load_consents
-from joinedup.governance.lookups import EngineOrSession, person_ids_merged_into, session_scope
+from joinedup.governance.lookups import EngineOrSession, session_scope
 from joinedup.store.schema.core import Dataset
+from joinedup.store.schema.governance import BreakGlass, Consent
 from joinedup.store.schema.identity import Person, PersonLink
 from joinedup.store.schema.records import SourceRecord
 
@@ -144,6 +145,64 @@ def _audit_decisions(
     return audit.append(session, entry).seq
 
 
+def _inputs_query(with_grants: bool) -> Select[Any]:
+    """Everything a decision about some (surviving) persons needs from the store, in one
+    statement (`roots`: their ids): a row per (person, record) of each person and the
+    persons merged into them (a recursive CTE; UNION, not UNION ALL, so a cycle in bad data
+    ends it), with the record's dataset and provider, whether the consent register has any
+    entry about that person or record, the fingerprint of the agreements in force and, with
+    `with_grants`, whether `user_id` acting for `organisation_id` holds a break-glass grant
+    about that person unexpired at `now`. A merged-in person without records still has a row
+    (record NULL), for their person-level consents and grants. The two flags let the
+    decision skip the consent and grant queries when they could return nothing."""
+    persons, links = Person.__table__, PersonLink.__table__
+    records, datasets, consents = SourceRecord.__table__, Dataset.__table__, Consent.__table__
+    grants = BreakGlass.__table__
+    family = (
+        select(persons.c.id.label("root"), persons.c.id.label("member"))
+        .where(persons.c.id.in_(bindparam("roots", expanding=True)))
+        .cte("family", recursive=True)
+    )
+    family = family.union(
+        select(family.c.root, persons.c.id).where(persons.c.merged_into_id == family.c.member)
+    )
+    has_consent = exists().where(consents.c.person_id == family.c.member) | exists().where(
+        consents.c.source_record_id == records.c.id
+    )
+    has_grant = (
+        exists().where(
+            grants.c.person_id == family.c.member,
+            grants.c.user_id == bindparam("user_id"),
+            grants.c.organisation_id == bindparam("organisation_id"),
+            grants.c.granted_at <= bindparam("now", type_=grants.c.granted_at.type),
+            grants.c.expires_at > bindparam("now", type_=grants.c.expires_at.type),
+        )
+        if with_grants
+        else literal(False)
+    )
+    return (
+        select(
+            family.c.root,
+            family.c.member,
+            records.c.id,
+            datasets.c.id,
+            datasets.c.organisation_id,
+            has_consent,
+            has_grant,
+            terms_fingerprint(),
+        )
+        .select_from(family)
+        .outerjoin(links, links.c.person_id == family.c.member)
+        .outerjoin(records, records.c.id == links.c.source_record_id)
+        .outerjoin(datasets, datasets.c.id == records.c.dataset_id)
+        .order_by(datasets.c.organisation_id, datasets.c.id, family.c.root)
+    )
+
+
+# Built once: composing a statement costs more Python than running it does.
+_INPUTS = {False: _inputs_query(False), True: _inputs_query(True)}
+
+
 def decide_for_persons(
     store: EngineOrSession,
     principal: Principal,
@@ -172,6 +231,7 @@ def decide_for_persons(
     with session_scope(store) as session:
         persons: dict[int, Person] = {}
         for pid in asked:
+            # Usually already in the session (the caller resolved the number): no statement.
             person = session.get(Person, pid)
             if person is None:
                 raise NotFound(f"No person with id {pid}.")
@@ -180,36 +240,49 @@ def decide_for_persons(
                 person = session.get_one(Person, person.merged_into_id)
                 seen.add(person.id)
             persons[pid] = person
-        family = {p.id: person_ids_merged_into(session, p.id) for p in persons.values()}
-        all_ids = sorted({i for ids in family.values() for i in ids})
-        rows = session.execute(
-            select(PersonLink.person_id, SourceRecord.id, Dataset.id, Dataset.organisation_id)
-            .join(SourceRecord, SourceRecord.id == PersonLink.source_record_id)
-            .join(Dataset, Dataset.id == SourceRecord.dataset_id)
-            .where(PersonLink.person_id.in_(all_ids))
-            .order_by(Dataset.organisation_id, Dataset.id)
-        )
+        # Each person first: a break-glass grant is recorded against family[...][0].
+        family: dict[int, list[int]] = {p.id: [p.id] for p in persons.values()}
         records: dict[int, list[int]] = {}
         datasets: dict[int, dict[int, SourceDataset]] = {}
-        owner = {i: root for root, ids in family.items() for i in ids}
-        for person_id, record_id, dataset_id, org_id in rows:
-            root = owner[person_id]
+        asks_consent: set[int] = set()
+        asks_grant: set[int] = set()
+        may_break_glass = purpose == BREAK_GLASS_PURPOSE and principal.has(BREAK_GLASS_ROLE)
+        with_grants = may_break_glass and kind == "person_view"
+        params: dict[str, Any] = {"roots": sorted(family)}
+        if with_grants:
+            params.update(user_id=principal.user_id, organisation_id=principal.organisation_id)
+            params["now"] = now
+        rows = session.execute(_INPUTS[with_grants], params).all()
+        # () when there are no rows (no such person): terms_in_force then reads it apart.
+        fingerprint: str | tuple[()] | None = rows[0][-1] if rows else ()
+        for root, member, record_id, dataset_id, org_id, has_consent, has_grant, _ in rows:
+            if member not in family[root]:
+                family[root].append(member)
+            if has_consent:
+                asks_consent.add(root)
+            if has_grant:
+                asks_grant.add(root)
+            if record_id is None:
+                continue
             records.setdefault(root, []).append(record_id)
             if wanted is None or dataset_id in wanted:
                 datasets.setdefault(root, {})[dataset_id] = SourceDataset(org_id, dataset_id)
         providers = {ds.organisation_id for by in datasets.values() for ds in by.values()}
-        index = AgreementIndex.build(load_terms(session, providers))
+        index = AgreementIndex.build(terms_in_force(session, providers, fingerprint))
         requester = principal.requester()
-        may_break_glass = purpose == BREAK_GLASS_PURPOSE and principal.has(BREAK_GLASS_ROLE)
         out: dict[int, PersonDecision] = {}
         for pid in asked:
             person = persons[pid]
-            consents = load_consents(session, family[person.id], records.get(person.id, []))
+            consents = (
+                load_consents(session, family[person.id], records.get(person.id, []))
+                if person.id in asks_consent
+                else []
+            )
             grant = (
                 active_grant(
                     session, principal.user_id, principal.organisation_id, family[person.id], now
                 )
-                if may_break_glass and kind == "person_view"
+                if with_grants and person.id in asks_grant
                 else None
             )
             request = Request(
@@ -292,7 +365,7 @@ def decide_for_datasets(
         request = Request(
             kind, tuple(SourceDataset(found[d], d) for d in wanted), detail, aggregation, None
         )
-        index = AgreementIndex.build(load_terms(session, set(found.values())))
+        index = AgreementIndex.build(terms_in_force(session, set(found.values())))
         decisions = decide(principal.requester(), purpose, request, index, (), None, now)
         seq = _audit_decisions(
             session, principal, purpose, kind, request, decisions, None, details, None

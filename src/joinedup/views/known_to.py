@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from joinedup.domain.levels import Detail
@@ -144,28 +144,52 @@ def _check_role(principal: Principal) -> None:
         )
 
 
+_RECORD_COLUMNS = ("local_id", *PERSON_FIELDS, *INVOLVEMENT_FIELDS, "attributes")
+
+
+def _records_query() -> Select[Any]:
+    persons, links = Person.__table__, PersonLink.__table__
+    records, datasets, orgs = SourceRecord.__table__, Dataset.__table__, Organisation.__table__
+    family = (
+        select(persons.c.id)
+        .where(persons.c.id == bindparam("person_id"))
+        .cte("family", recursive=True)
+    )
+    family = family.union(select(persons.c.id).where(persons.c.merged_into_id == family.c.id))
+    fields = [records.c[name] for name in _RECORD_COLUMNS]
+    return (
+        select(records.c.status, datasets.c.id, datasets.c.code, orgs.c.code, orgs.c.name, *fields)
+        .select_from(records)
+        .join(links, links.c.source_record_id == records.c.id)
+        .join(datasets, datasets.c.id == records.c.dataset_id)
+        .join(orgs, orgs.c.id == datasets.c.organisation_id)
+        .where(
+            links.c.person_id.in_(select(family.c.id)),
+            records.c.dataset_id.in_(bindparam("dataset_ids", expanding=True)),
+        )
+        .order_by(orgs.c.code, datasets.c.code, records.c.start_date, records.c.id)
+    )
+
+
+# Built once: composing a statement costs more Python than running it does.
+_RECORDS_QUERY = _records_query()
+
+
 def _read_records(
     session: Session, person_id: int, dataset_ids: Sequence[int]
-) -> list[tuple[SourceRecord, Dataset, Organisation]]:
+) -> list[tuple[dict[str, Any], bool, int, str, str, str]]:
     """The person's records (including those still linked to numbers merged into it) in the
     given datasets, in one query: the merged numbers come from a recursive CTE (UNION, not
-    UNION ALL, so a cycle in bad data ends the recursion)."""
+    UNION ALL, so a cycle in bad data ends the recursion). Plain rows, no ORM objects: each
+    is (the record's fields, closed?, dataset id, dataset code, organisation code, name)."""
     if not dataset_ids:
         return []
-    family = select(Person.id).where(Person.id == person_id).cte("family", recursive=True)
-    family = family.union(select(Person.id).where(Person.merged_into_id == family.c.id))
     rows = session.execute(
-        select(SourceRecord, Dataset, Organisation)
-        .join(PersonLink, PersonLink.source_record_id == SourceRecord.id)
-        .join(Dataset, Dataset.id == SourceRecord.dataset_id)
-        .join(Organisation, Organisation.id == Dataset.organisation_id)
-        .where(
-            PersonLink.person_id.in_(select(family.c.id)),
-            SourceRecord.dataset_id.in_(dataset_ids),
-        )
-        .order_by(Organisation.code, Dataset.code, SourceRecord.start_date, SourceRecord.id)
+        _RECORDS_QUERY, {"person_id": person_id, "dataset_ids": list(dataset_ids)}
     ).all()
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [
+        (dict(zip(_RECORD_COLUMNS, r[5:], strict=True)), r[0] == "closed", *r[1:5]) for r in rows
+    ]
 
 
 # Agreement codes never change once made (a change is a new version of the same code), so
@@ -181,11 +205,6 @@ def _agreement_codes(session: Session, ids: set[int]) -> dict[int, str]:
         ).all()
         _AGREEMENT_CODES.update({int(i): str(c) for i, c in found})
     return {i: _AGREEMENT_CODES[i] for i in ids if i in _AGREEMENT_CODES}
-
-
-def _fields(record: SourceRecord) -> dict[str, Any]:
-    names = ("local_id", *PERSON_FIELDS, *INVOLVEMENT_FIELDS, "attributes")
-    return {name: getattr(record, name) for name in names}
 
 
 def known_to(
@@ -224,19 +243,18 @@ def known_to(
         rows = _read_records(session, person.id, sorted(allowed))
         involvements = []
         visible: list[tuple[dict[str, Any], Detail]] = []
-        for record, dataset, org in rows:
-            decision = allowed[dataset.id]
-            values = _fields(record)
+        for values, closed, dataset_id, dataset_code, org_code, org_name in rows:
+            decision = allowed[dataset_id]
             visible.append((values, decision.detail))
             involvements.append(
                 Involvement(
-                    organisation_code=org.code,
-                    organisation_name=org.name,
-                    dataset_code=dataset.code,
+                    organisation_code=org_code,
+                    organisation_name=org_name,
+                    dataset_code=dataset_code,
                     detail=decision.detail.label,
                     basis=_basis(decision, codes),
                     break_glass=decision.break_glass,
-                    in_latest_extract=record.status != "closed",
+                    in_latest_extract=not closed,
                     **involvement_fields(values, decision.detail),
                 )
             )
