@@ -55,7 +55,7 @@ from joinedup.records.sources import SourceFile, detect_encoding, detect_format,
 from joinedup.records.transform_sql import Transform
 from joinedup.store import UnitOfWork
 from joinedup.store.schema.core import Dataset
-from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch
+from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch, SourceRecord
 
 log = structlog.get_logger(__name__)
 
@@ -208,6 +208,14 @@ def _load_existing(conn: Connection, dataset_id: int) -> dict[str, tuple[str, in
         cur.close()
 
 
+def _is_empty(conn: Connection, dataset_id: int) -> bool:
+    """The dataset holds no record yet (its first load: every record will be new)."""
+    found = conn.execute(
+        select(SourceRecord.id).where(SourceRecord.dataset_id == dataset_id).limit(1)
+    ).first()
+    return found is None
+
+
 _CORE_COLUMNS: list[str] = [f.name for f in core_format().fields if f.name != "local_id"] + [
     "identifiers",
     "attributes",
@@ -215,19 +223,81 @@ _CORE_COLUMNS: list[str] = [f.name for f in core_format().fields if f.name != "l
 ]
 
 
-def _transformed(
-    batches: Iterator[pa.RecordBatch], transform: Transform, duck: duckdb.DuckDBPyConnection
+@dataclass
+class _Rows:
+    """Rows of a chunk as the store takes them: a Python list per bound column, and the
+    columns left out of the binding (empty throughout, or one value throughout)."""
+
+    db_cols: list[str]
+    same: dict[str, Any]
+    values: list[list[Any]]
+    lids: list[Any]
+    hashes: list[Any]
+    records: list[Any]
+    flags: list[Any]
+
+
+def _rows(sub: pa.Table, db_columns: Sequence[str]) -> _Rows:
+    n = sub.num_rows
+    # Columns empty throughout this chunk are left to their default (NULL), and columns with
+    # one value throughout (a service name, say) are written as a literal: neither is bound
+    # row by row.
+    db_cols: list[str] = []
+    same: dict[str, Any] = {}
+    for c in db_columns:
+        col = sub.column(c)
+        if col.null_count == n:
+            continue
+        if col.null_count == 0 and n > 1:
+            bounds = pc.min_max(col)
+            low = bounds["min"].as_py()
+            if low == bounds["max"].as_py():
+                same[c] = low
+                continue
+        db_cols.append(c)
+    return _Rows(
+        db_cols,
+        same,
+        [sub.column(c).to_pylist() for c in db_cols],
+        sub.column("local_id").to_pylist(),
+        sub.column("_hash").to_pylist(),
+        sub.column("_record").to_pylist(),
+        sub.column("quality_flags").to_pylist(),
+    )
+
+
+_Chunk = tuple[pa.RecordBatch, int, pa.Table, "_Rows | None"]
+
+
+def _prepared(
+    batches: Iterator[pa.RecordBatch], transform: Transform
 ) -> Iterator[tuple[pa.RecordBatch, int, pa.Table]]:
-    """Each source batch with its offset in the file and its mapped, validated rows."""
+    """Each source batch with its offset in the file and its columns as the query reads them."""
     offset = 0
     for src_batch in batches:
-        duck.register("src", transform.prepare(src_batch, offset + 1))
-        try:
-            out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
-        finally:
-            duck.unregister("src")
-        yield src_batch, offset, out
+        yield src_batch, offset, transform.prepare(src_batch, offset + 1)
         offset += src_batch.num_rows
+
+
+def _transformed(
+    prepared: Prefetch[tuple[pa.RecordBatch, int, pa.Table]],
+    transform: Transform,
+    duck: duckdb.DuckDBPyConnection,
+    all_new: bool,
+) -> Iterator[_Chunk]:
+    """Each source batch with its offset and its mapped, validated rows; when every record
+    is expected to be new (the dataset was empty), also the rows as Python values, so the
+    writing thread only binds them."""
+    try:
+        for src_batch, offset, src in prepared:
+            duck.register("src", src)
+            try:
+                out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
+            finally:
+                duck.unregister("src")
+            yield src_batch, offset, out, _rows(out, transform.db_columns) if all_new else None
+    finally:
+        prepared.close()
 
 
 def _process(
@@ -235,6 +305,7 @@ def _process(
     src_batch: pa.RecordBatch,
     offset: int,
     out: pa.Table,
+    rows: _Rows | None,
     counter: QualityCounter,
 ) -> None:
     lids = out.column("local_id").to_pylist()
@@ -301,7 +372,10 @@ def _process(
     else:
         counter.add(out)
     if new_idx:
-        _insert_new(run, out if len(new_idx) == out.num_rows else out.take(new_idx))
+        if len(new_idx) == out.num_rows:
+            _insert_new(run, rows or _rows(out, run.transform.db_columns))
+        else:
+            _insert_new(run, _rows(out.take(new_idx), run.transform.db_columns))
     if changed:
         _update_changed(run, out.take([c[0] for c in changed]), changed)
 
@@ -322,35 +396,16 @@ def _all_usable(run: _Run, out: pa.Table, lids: list[str | None]) -> bool:
     return len(distinct) == len(lids) and run.seen.keys().isdisjoint(distinct)
 
 
-def _insert_new(run: _Run, sub: pa.Table) -> None:
+def _insert_new(run: _Run, rows: _Rows) -> None:
     w = run.writer
-    n = sub.num_rows
+    n = len(rows.lids)
     ids = w.allocate_ids("source_records", n)
-    # Columns empty throughout this chunk are left to their default (NULL), and columns with
-    # one value throughout (a service name, say) are written as a literal: neither is bound
-    # row by row.
-    db_cols: list[str] = []
-    same: dict[str, Any] = {}
-    for c in run.transform.db_columns:
-        col = sub.column(c)
-        if col.null_count == n:
-            continue
-        if col.null_count == 0 and n > 1:
-            bounds = pc.min_max(col)
-            low = bounds["min"].as_py()
-            if low == bounds["max"].as_py():
-                same[c] = low
-                continue
-        db_cols.append(c)
-    values = [sub.column(c).to_pylist() for c in db_cols]
-    lids = sub.column("local_id").to_pylist()
-    hashes = sub.column("_hash").to_pylist()
     w.insert(
         "source_records",
-        ["id", "local_id", "content_hash", *db_cols],
-        zip(ids, lids, hashes, *values, strict=True),
+        ["id", "local_id", "content_hash", *rows.db_cols],
+        zip(ids, rows.lids, rows.hashes, *rows.values, strict=True),
         {
-            **same,
+            **rows.same,
             "dataset_id": run.dataset_id,
             "status": "active",
             "version": 1,
@@ -359,12 +414,10 @@ def _insert_new(run: _Run, sub: pa.Table) -> None:
             "updated_at": run.now_db,
         },
     )
-    records = sub.column("_record").to_pylist()
-    flags = sub.column("quality_flags").to_pylist()
     w.insert(
         "source_record_versions",
         ["source_record_id", "content_hash", "record", "quality_flags"],
-        zip(ids, hashes, records, flags, strict=True),
+        zip(ids, rows.hashes, rows.records, rows.flags, strict=True),
         {
             "version": 1,
             "batch_id": run.batch_id,
@@ -667,22 +720,32 @@ def _run_batch(
             .returning(IngestBatch.id)
         ).scalar_one()
         writer = BulkWriter(conn)
-        run = _Run(
-            conn=conn,
-            writer=writer,
-            batch_id=batch_id,
-            dataset_id=dataset_id,
-            transform=transform,
-            now_db=writer.db_value("source_records", "updated_at", now),
-            actor=actor,
-            existing=_load_existing(conn, dataset_id),
+        # Three stages overlap: the CSV is read a chunk ahead of the transform, which runs a
+        # chunk ahead of the writes; the dataset's existing records load meanwhile.
+        all_new = _is_empty(conn, dataset_id)
+        chunks = Prefetch(
+            _transformed(
+                Prefetch(_prepared(table.batches, transform), name="ingest-read"),
+                transform,
+                duck,
+                all_new,
+            ),
+            name="ingest-transform",
         )
         offset = 0
-        # The next chunk is read and transformed while this one is written.
-        chunks = Prefetch(_transformed(table.batches, transform, duck))
         try:
-            for src_batch, offset, out in chunks:
-                _process(run, src_batch, offset, out, counter)
+            run = _Run(
+                conn=conn,
+                writer=writer,
+                batch_id=batch_id,
+                dataset_id=dataset_id,
+                transform=transform,
+                now_db=writer.db_value("source_records", "updated_at", now),
+                actor=actor,
+                existing={} if all_new else _load_existing(conn, dataset_id),
+            )
+            for src_batch, offset, out, rows in chunks:
+                _process(run, src_batch, offset, out, rows, counter)
                 offset += src_batch.num_rows
                 log.info("ingest.chunk", batch=batch_id, rows=offset)
                 if progress:

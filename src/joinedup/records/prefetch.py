@@ -2,9 +2,11 @@
 
 Ingest reads and transforms the next chunk (DuckDB, which releases the GIL) while the
 current chunk is written to the store (sqlite3 also releases the GIL while it steps), so
-the two overlap instead of taking turns. Items keep their order; an exception raised by
-the iterator is raised again in the consumer, and a consumer that stops early (an error
-while writing) stops the worker too.
+the two overlap instead of taking turns; stages can be chained (the CSV reader runs ahead
+of the transform, which runs ahead of the writer). Items keep their order; an exception
+raised by the iterator is raised again in the consumer, and a consumer that stops early (an
+error while writing) stops the worker too, and closes the iterator (so a chained stage
+stops its own worker).
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ class _Failure:
 class Prefetch(Generic[T]):
     """`for item in Prefetch(it): ...` with `it` running up to `depth` items ahead."""
 
-    def __init__(self, source: Iterator[T], depth: int = 1) -> None:
+    def __init__(self, source: Iterator[T], depth: int = 1, name: str = "ingest-prefetch") -> None:
         self._source = source
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, name="ingest-prefetch", daemon=True)
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
     def _put(self, item: object) -> bool:
@@ -66,6 +68,10 @@ class Prefetch(Generic[T]):
             self.close()
 
     def close(self) -> None:
-        """Stop the worker and wait for it, so nothing else uses its connections."""
+        """Stop the worker and wait for it, so nothing else uses its connections; then close
+        the iterator (a generator's `finally` blocks run here)."""
         self._stop.set()
         self._thread.join()
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
