@@ -1,7 +1,8 @@
 """The stored candidate index (`linkage_features`): what a full run writes equals the
 features the online path computes, its SQL candidates are exactly the blocked pairs, and
 the incremental scorer (stored features, term frequencies from the table; pair by pair in
-Python and in bulk through DuckDB) gives Splink's batch probability for every pair; closed records leave it, registrations join it."""
+Python and in bulk through DuckDB) gives Splink's batch probability for every pair; closed
+records leave it, registrations join it; the online matcher's index is loaded from it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import datetime as dt
 import itertools
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 
+from joinedup.domain.comparisons import FEATURE_COLUMNS
 from joinedup.domain.match_scorer import params_from_settings
 from joinedup.identity import feature_store
 from joinedup.identity.batch_link import run_link
@@ -20,7 +22,7 @@ from joinedup.identity.incremental import _Scorer, link
 from joinedup.identity.model import duckdb_connection, load_model
 from joinedup.identity.online.index import blocked
 from joinedup.identity.online.loader import FeatureBuilder
-from joinedup.identity.online.matcher import forget_matchers
+from joinedup.identity.online.matcher import forget_matchers, matcher_for
 from joinedup.identity.record_source import read_linkage_records
 from joinedup.identity.register import register
 from joinedup.identity.splink_engine import predict
@@ -117,3 +119,40 @@ def test_closed_records_leave_and_registrations_join_the_stored_index(engine: En
     after = _stored(engine)
     assert closed_id not in after
     assert set(after) == (set(before) - {closed_id}) | {reg.record_id}
+
+
+def test_matcher_loads_from_the_stored_features_then_refreshes_changes(engine: Engine) -> None:
+    forget_matchers()
+    write_partnership(engine, make_people(12, seed=45), seed=46, error_rate=0.2)
+    with engine.begin() as conn:  # loaded long ago: nothing for the first refresh to re-read
+        conn.execute(
+            update(SourceRecord).values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        )
+    install_model(engine)
+    run_link(engine, thresholds=LIMITS)
+    stored = _stored(engine)
+    marked = min(stored)
+    with engine.begin() as conn:  # a mark only a read of the stored rows can see
+        conn.execute(
+            text("UPDATE linkage_features SET address_number = 'STORED' WHERE record_id = :r"),
+            {"r": marked},
+        )
+    matcher = matcher_for(engine)
+    address_number = FEATURE_COLUMNS.index("address_number")
+    assert matcher.index.rows[marked][address_number] == "STORED"
+    rows = matcher.index.rows
+    assert {r: v for r, v in rows.items() if r != marked} == {
+        r: v for r, v in stored.items() if r != marked
+    }
+    changed = max(stored)
+    with engine.begin() as conn:
+        conn.execute(
+            update(SourceRecord)
+            .where(SourceRecord.id == changed)
+            .values(date_of_birth=dt.date(1999, 9, 9), updated_at=dt.datetime.now(dt.UTC))
+        )
+    matcher.refresh(engine)
+    dob = FEATURE_COLUMNS.index("dob")
+    assert matcher.index.rows[changed][dob] == dt.date(1999, 9, 9)
+    assert len(matcher.index) == len(stored)
+    forget_matchers()

@@ -98,15 +98,20 @@ class Weigher:
                     u = level.u
                     break
             self.exact_u.append(u)
+        self._plain: dict[tuple[int, ...], float] = {}
 
     def weight(
         self,
-        gammas: Sequence[int],
+        gammas: tuple[int, ...],
         left: FeatureRow,
         right: FeatureRow,
         term_frequencies: Mapping[str, Mapping[Any, float]],
     ) -> float:
+        plain = self._plain.get(gammas)
+        if plain is not None:
+            return plain
         total = self.prior
+        adjusted = False
         for i, gamma in enumerate(gammas):
             if gamma < 0:
                 continue
@@ -114,6 +119,7 @@ class Weigher:
             level = levels[len(levels) - 1 - gamma]
             weight = level.weight
             if level.tf_column and level.tf_weight:
+                adjusted = True
                 table = term_frequencies.get(level.tf_column, {})
                 position = _POS[level.tf_column]
                 values = (left[position], right[position])
@@ -123,6 +129,9 @@ class Weigher:
                     tf_u = max([*known, level.tf_minimum_u])
                     weight += level.tf_weight * (math.log2(self.exact_u[i]) - math.log2(tf_u))
             total += weight
+        if not adjusted:
+            # No term-frequency level reached: the weight depends on the vector alone.
+            self._plain[gammas] = total
         return total
 
 

@@ -170,6 +170,7 @@ class _Scorer:
         self.absent: set[int] = set()
         # (a, b) with a < b -> (match probability, comparison vector)
         self.cache: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
+        self.allowed: dict[tuple[int, ...], bool] = {}  # the twins rule, by vector
 
     def add(self, rows: Mapping[int, FeatureRow]) -> None:
         fresh = {r: row for r, row in rows.items() if r not in self.rows}
@@ -191,9 +192,10 @@ class _Scorer:
     def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
         todo = sorted({(min(a, b), max(a, b)) for a, b in pairs} - self.cache.keys())
         for start in range(0, len(todo), BULK):
-            for a, b, *gammas in comparison_vectors(self.rows, todo[start : start + BULK]):
+            for row in comparison_vectors(self.rows, todo[start : start + BULK]):
+                a, b, gammas = row[0], row[1], row[2:]
                 weight = self.weigher.weight(gammas, self.rows[a], self.rows[b], self.tf)
-                self.cache[(a, b)] = (probability(weight), tuple(gammas))
+                self.cache[(a, b)] = (probability(weight), gammas)
 
     def pair(self, a: int, b: int) -> tuple[float, tuple[int, ...]]:
         key = (a, b) if a < b else (b, a)
@@ -215,7 +217,11 @@ class _Scorer:
 
     def auto_ok(self, a: int, b: int) -> bool:
         gammas = self.pair(a, b)[1]
-        return auto_link_allowed(dict(zip(COMPARISON_NAMES, gammas, strict=True)))
+        allowed = self.allowed.get(gammas)
+        if allowed is None:
+            allowed = auto_link_allowed(dict(zip(COMPARISON_NAMES, gammas, strict=True)))
+            self.allowed[gammas] = allowed
+        return allowed
 
     def guard_score(self, a: int, b: int) -> float:
         return self.probability(a, b) if self.auto_ok(a, b) else 0.0

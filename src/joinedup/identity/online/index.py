@@ -156,6 +156,12 @@ class CandidateIndex:
                 self.tf_counts[column][value] -= 1
                 self.tf_totals[column] -= 1
 
+    @property
+    def intern_table(self) -> dict[Any, Any]:
+        """Shared values (one object per distinct name, postcode, ...) for rows built
+        elsewhere."""
+        return self._intern
+
     def interned(self, features: Mapping[str, Any]) -> FeatureRow:
         return to_row(features, self._intern)
 

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, text
 
 from joinedup.domain import match_features as mf
 from joinedup.domain.nicknames import NicknameTable
+from joinedup.identity import feature_store
 from joinedup.identity.bulk import timestamp
 from joinedup.identity.nicknames import nickname_table
 from joinedup.identity.online.index import CandidateIndex, FeatureRow
@@ -88,7 +89,7 @@ class FeatureBuilder:
         if isinstance(dob, str):
             dob = dob[:10]
         return (
-            record.get("unique_id", 0),
+            record.get("unique_id", record.get("id", 0)),
             *given,
             self.middle(record.get("middle_names"))["middle_first"],
             *family,
@@ -132,6 +133,7 @@ class StoreState:
     status_of: dict[int, str] = field(default_factory=dict)
     records_mark: dt.datetime | None = None
     links_mark: dt.datetime | None = None
+    persons_mark: dt.datetime | None = None
     max_person_id: int = 0
 
 
@@ -160,22 +162,57 @@ def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[Any]:
     yield from result
 
 
-def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: FeatureBuilder) -> int:
-    """Read everything (or, with marks set, what changed since); returns rows applied."""
-    since_records = state.records_mark - OVERLAP if state.records_mark else None
-    since_links = state.links_mark - OVERLAP if state.links_mark else None
+def _stored_index_mark(conn: Connection) -> dt.datetime | None:
+    """When the stored features (`linkage_features`) were last brought up to date: the
+    start of the last finished link run; None when there are none to start from."""
+    if conn.execute(text("SELECT 1 FROM linkage_features LIMIT 1")).first() is None:
+        return None
+    started = conn.execute(
+        text("SELECT max(started_at) FROM link_runs WHERE status = 'done'")
+    ).scalar()
+    return _as_utc(started)
+
+
+def _first_load(
+    engine: Engine, index: CandidateIndex, state: StoreState, builder: FeatureBuilder
+) -> int:
+    """Fill the index: from the stored features when a link run wrote them (what changed
+    since is then read by the refresh that follows), else from every active record."""
     applied = 0
-    if since_records is None:
-        # First load: the mark is taken before reading, so a row changed meanwhile is
-        # re-read by the next refresh; the rows come through the batch's fast Arrow reader.
-        with engine.connect() as conn:
-            mark = conn.execute(text("SELECT max(updated_at) FROM source_records")).scalar()
-        state.records_mark = _as_utc(mark)
-        for batch in read_linkage_records(engine).to_batches(max_chunksize=50_000):
-            for record in batch.to_pylist():
-                index.add(int(record["id"]), builder.row(record))
-                applied += 1
     with engine.connect() as conn:
+        stored_mark = _stored_index_mark(conn)
+        if stored_mark is not None:
+            state.records_mark = stored_mark
+            intern = index.intern_table
+            for row in feature_store.iter_all(conn):
+                index.add(row[0], tuple(v if v is None else intern.setdefault(v, v) for v in row))
+                applied += 1
+            return applied
+        # The mark is taken before reading, so a row changed meanwhile is re-read by the
+        # next refresh; the rows come through the batch's fast Arrow reader.
+        mark = conn.execute(text("SELECT max(updated_at) FROM source_records")).scalar()
+    state.records_mark = _as_utc(mark)
+    for batch in read_linkage_records(engine).to_batches(max_chunksize=50_000):
+        for record in batch.to_pylist():
+            index.add(int(record["id"]), builder.row(record))
+            applied += 1
+    return applied
+
+
+def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: FeatureBuilder) -> int:
+    """Read everything (or, with marks set, what changed since); returns rows applied.
+
+    Every query after the first load is a range on an indexed timestamp
+    (`source_records.updated_at`, `person_links.linked_at`, `person_history.at`), so a
+    refresh with nothing new costs a few index probes."""
+    first = state.records_mark is None
+    applied = _first_load(engine, index, state, builder) if first else 0
+    since_records = state.records_mark - OVERLAP if state.records_mark else None
+    since_links = None if first or not state.links_mark else state.links_mark - OVERLAP
+    since_persons = None if first or not state.persons_mark else state.persons_mark - OVERLAP
+    with engine.connect() as conn:
+        # Taken before reading: a person changed while we read is read again next time.
+        persons_mark = _as_utc(conn.execute(text("SELECT max(at) FROM person_history")).scalar())
         if since_records is not None:
             bind_records = timestamp(conn, since_records)
             records_sql = _SELECT + " WHERE updated_at >= :since"
@@ -189,15 +226,21 @@ def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: Feat
                     continue
                 index.add(record_id, builder.row(record))
                 applied += 1
-        persons_sql = "SELECT id, person_number, status FROM persons" + (
-            " WHERE id > :since_id OR status <> 'active'" if since_records else ""
-        )
-        for pid, number, status in conn.execute(
-            text(persons_sql), {"since_id": state.max_person_id}
-        ):
+        if since_persons is None:
+            persons_sql, params = "SELECT id, person_number, status FROM persons", {}
+        else:
+            # Every change of a person (created, merged, split, retired, confirmed) writes
+            # its history.
+            persons_sql = (
+                "SELECT id, person_number, status FROM persons WHERE id IN "
+                "(SELECT person_id FROM person_history WHERE at >= :since)"
+            )
+            params = {"since": timestamp(conn, since_persons)}
+        for pid, number, status in conn.execute(text(persons_sql), params):
             state.number_of[int(pid)] = str(number)
             state.status_of[int(pid)] = str(status)
             state.max_person_id = max(state.max_person_id, int(pid))
+        state.persons_mark = _later(state.persons_mark, persons_mark)
         links_sql = "SELECT source_record_id, person_id, linked_at FROM person_links" + (
             " WHERE linked_at >= :since" if since_links else ""
         )

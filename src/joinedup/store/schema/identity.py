@@ -166,7 +166,8 @@ class PersonHistory(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
-    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Indexed: the online matcher's refresh reads the persons changed since its mark.
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class IssuedPersonNumber(Base):

@@ -329,6 +329,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_history'))
     )
     with op.batch_alter_table('person_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_history_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_history_other_person_id'), ['other_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_history_person_id'), ['person_id'], unique=False)
 
@@ -654,6 +655,7 @@ def downgrade() -> None:
     with op.batch_alter_table('person_history', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_history_person_id'))
         batch_op.drop_index(batch_op.f('ix_person_history_other_person_id'))
+        batch_op.drop_index(batch_op.f('ix_person_history_at'))
 
     op.drop_table('person_history')
     op.drop_table('dq_field_stats')
