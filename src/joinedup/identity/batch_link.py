@@ -275,9 +275,7 @@ def _create_persons(
     and every number reserved in `issued_person_numbers`."""
     if not plan.new_clusters:
         return {}
-    issued = {r[0] for r in conn.execute(text("SELECT person_number FROM issued_person_numbers"))}
-    issued |= {r[0] for r in conn.execute(text("SELECT person_number FROM persons"))}
-    numbers = draw_person_numbers(len(plan.new_clusters), exclude=issued)
+    numbers = _fresh_numbers(conn, len(plan.new_clusters))
     ids = allocate_ids(conn, "persons", len(numbers))
     ts = timestamp(conn, now)
     bulk_insert(
@@ -294,6 +292,30 @@ def _create_persons(
             )
         )
     return dict(zip(plan.new_clusters, ids, strict=True))
+
+
+def _fresh_numbers(conn: Connection, count: int) -> list[str]:
+    """`count` numbers never issued: drawn, then looked up (both tables are indexed on the
+    number), and the few already taken drawn again, so a run that mints a handful of
+    persons does not read every number there is."""
+    taken: set[str] = set()
+    out: list[str] = []
+    queries = [
+        text(f"SELECT person_number FROM {table} WHERE person_number IN :numbers").bindparams(
+            bindparam("numbers", expanding=True)
+        )
+        for table in ("persons", "issued_person_numbers")
+    ]
+    while len(out) < count:
+        drawn = draw_person_numbers(count - len(out), exclude=taken | set(out))
+        found: set[str] = set()
+        for start in range(0, len(drawn), 5000):
+            chunk = drawn[start : start + 5000]
+            for query in queries:
+                found |= {str(r[0]) for r in conn.execute(query, {"numbers": chunk})}
+        taken |= found
+        out.extend(n for n in drawn if n not in found)
+    return out
 
 
 def _record_changes(

@@ -251,10 +251,11 @@ class TermFrequencyCache(Mapping[str, Mapping[Any, float]]):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._freq: dict[str, dict[Any, float]] = {c: {} for c in TF_COLUMNS}
-        counts = conn.execute(
-            text(f"SELECT {', '.join(f'count({c})' for c in TF_COLUMNS)} FROM {TABLE}")
-        ).one()
-        self._totals = {c: int(n or 0) for c, n in zip(TF_COLUMNS, counts, strict=True)}
+        # One count per column: each is answered from that column's index alone.
+        self._totals = {
+            c: int(conn.execute(text(f"SELECT count({c}) FROM {TABLE}")).scalar() or 0)
+            for c in TF_COLUMNS
+        }
 
     def learn(self, rows: Iterable[FeatureRow]) -> None:
         rows = list(rows)
