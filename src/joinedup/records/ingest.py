@@ -27,6 +27,7 @@ import datetime as dt
 import io
 import itertools
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -49,7 +50,7 @@ from joinedup.records.bulk_write import BulkWriter, utc_now
 from joinedup.records.datasets import ensure_dataset
 from joinedup.records.mapping_file import mapping_hash, parse_mapping_text
 from joinedup.records.organisations import get_organisation
-from joinedup.records.prefetch import Prefetch
+from joinedup.records.prefetch import Prefetch, ordered_map
 from joinedup.records.quality import QualityCounter, local_id_quality
 from joinedup.records.sources import SourceFile, detect_encoding, detect_format, open_source
 from joinedup.records.transform_sql import Transform
@@ -282,22 +283,38 @@ def _prepared(
 def _transformed(
     prepared: Prefetch[tuple[pa.RecordBatch, int, pa.Table]],
     transform: Transform,
-    duck: duckdb.DuckDBPyConnection,
+    workdir: Path,
     all_new: bool,
 ) -> Iterator[_Chunk]:
     """Each source batch with its offset and its mapped, validated rows; when every record
     is expected to be new (the dataset was empty), also the rows as Python values, so the
-    writing thread only binds them."""
+    writing thread only binds them. Two chunks are transformed at once, each in a DuckDB
+    connection of its own (one thread each): the query is most of an ingest's work."""
+    local = threading.local()
+    connections: list[duckdb.DuckDBPyConnection] = []
+
+    def transform_one(item: tuple[pa.RecordBatch, int, pa.Table]) -> _Chunk:
+        duck = getattr(local, "duck", None)
+        if duck is None:
+            spill = workdir / f"duckdb-{len(connections)}"
+            duck = duckdb.connect(config={"threads": 1, "temp_directory": str(spill)})
+            duck.execute("SET enable_progress_bar = false")
+            local.duck = duck
+            connections.append(duck)
+        src_batch, offset, src = item
+        duck.register("src", src)
+        try:
+            out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
+        finally:
+            duck.unregister("src")
+        return src_batch, offset, out, _rows(out, transform.db_columns) if all_new else None
+
     try:
-        for src_batch, offset, src in prepared:
-            duck.register("src", src)
-            try:
-                out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
-            finally:
-                duck.unregister("src")
-            yield src_batch, offset, out, _rows(out, transform.db_columns) if all_new else None
+        yield from ordered_map(transform_one, prepared, workers=2, ahead=2)
     finally:
         prepared.close()
+        for duck in connections:
+            duck.close()
 
 
 def _process(
@@ -689,13 +706,6 @@ def _run_batch(
         )
     transform = Transform(spec, table.columns, fmt, as_of)
     counter = QualityCounter(transform.dq_fields, [f.name for f in fmt.fields if f.unique_expected])
-    duck = duckdb.connect(
-        config={
-            "threads": 2,
-            "temp_directory": str(workdir / "duckdb"),
-        }
-    )
-    duck.execute("SET enable_progress_bar = false")
     now = utc_now()
     with engine.connect() as conn, conn.begin():
         raw: Any = conn.connection.driver_connection
@@ -727,7 +737,7 @@ def _run_batch(
             _transformed(
                 Prefetch(_prepared(table.batches, transform), name="ingest-read"),
                 transform,
-                duck,
+                workdir,
                 all_new,
             ),
             name="ingest-transform",
@@ -754,7 +764,6 @@ def _run_batch(
             chunks.close()
         if table.finish:
             table.finish()
-        duck.close()
         if table.format == "jsonl":
             still_missing = [m for m in missing if m not in table.columns]
             if still_missing:

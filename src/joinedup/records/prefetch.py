@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 _DONE = object()
 
@@ -75,3 +78,27 @@ class Prefetch(Generic[T]):
         close = getattr(self._source, "close", None)
         if close is not None:
             close()
+
+
+def ordered_map(
+    fn: Callable[[T], U], source: Iterable[T], workers: int = 2, ahead: int = 3
+) -> Iterator[U]:
+    """`fn` over `source` in `workers` threads, results in the order of `source`.
+
+    At most `ahead` items are in flight, so a large file is never read far ahead of its
+    consumer. Ingest transforms chunks this way: each chunk's query runs in C++ with the GIL
+    released, so two chunks are transformed at once on two cores. An exception from `fn`
+    is raised in the consumer; closing the generator waits for the chunks in flight."""
+    pending: deque[Future[U]] = deque()
+    items = iter(source)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest-map") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
