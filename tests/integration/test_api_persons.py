@@ -97,3 +97,28 @@ def test_unknown_person_is_404(client, world) -> None:
     response = get_view(client, world, "social", draw_person_numbers(1, exclude=taken)[0])
     assert response.status_code == 404
     assert response.json()["title"] == "Not found"
+
+
+def test_a_view_runs_eight_statements_once_agreements_are_cached(client, world, engine) -> None:
+    """The hot path's statement budget (docs/performance.md): authentication 1, the number
+    1, the decision's inputs 1, the records 1, the audit append 2 (PostgreSQL; SQLite moves
+    the chain head in a third), and 2 for the consent register because this person has
+    entries in it (a person without any skips them)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    # Fills the terms cache; and token use is recorded at most once a minute: this did it.
+    assert get_view(client, world, "social").status_code == 200
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = get_view(client, world, "social")
+        assert response.status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    expected = 8 if engine.dialect.name == "postgresql" else 9
+    assert len(statements) == expected, statements
+    assert response.json()["audit_seq"] > 0

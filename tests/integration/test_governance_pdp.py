@@ -472,3 +472,59 @@ def test_every_allowed_read_has_its_audit_entry(engine, scenario: dict) -> None:
         for code, _provider in codes:
             end_agreement(engine, code, actor="admin", reason="end of example")
     assert audit.verify(engine).ok
+
+
+def test_deciding_person_audits_when_the_read_is_done_and_not_if_it_fails(engine) -> None:
+    world = build_world(engine)
+    make_agreement(engine, "DSA-SAFE", "CSC", ["cases"], orgs=["SCH"])
+    teacher = _principal(engine, "teacher")
+
+    def entries() -> int:
+        with UnitOfWork(engine) as uow:
+            return uow.session.scalar(select(func.count()).select_from(AuditLogEntry)) or 0
+
+    before = entries()
+    with UnitOfWork(engine) as uow:
+        with pdp.deciding_person(uow.session, teacher, "safeguarding", world.person_id) as p:
+            assert p.decision.summary == "partial" and p.audit_seq == 0
+            assert entries() == before  # nothing appended while the read runs
+        assert p.audit_seq > 0 and p.decision.audit_seq == p.audit_seq
+        uow.commit()
+    entry = _entry(engine, p.audit_seq)
+    assert (entry.action, entry.person_id, entry.decision) == (
+        "policy.person_view",
+        world.person_id,
+        "partial",
+    )
+    with UnitOfWork(engine) as uow:
+        with (
+            pytest.raises(RuntimeError),
+            pdp.deciding_person(uow.session, teacher, "safeguarding", world.person_id),
+        ):
+            raise RuntimeError("the read failed")
+        uow.commit()
+    assert entries() == before + 1
+    assert audit.verify(engine).ok
+
+
+def test_agreement_terms_cache_sees_a_change_made_through_another_engine(engine, db_url) -> None:
+    """Terms are cached per process under the fingerprint of the versions in force, read in
+    the decision's own query: a change made elsewhere (another worker: another engine and
+    pool) applies from the next decision on."""
+    from joinedup.store import create_store_engine
+
+    world = build_world(engine)
+    make_agreement(engine, "DSA-SAFE", "CSC", ["cases"], orgs=["SCH"])
+    teacher = _principal(engine, "teacher")
+
+    def csc_allowed() -> bool:
+        result = pdp.decide_for_person(engine, teacher, "safeguarding", world.person_id)
+        return _by_org(world, result)["CSC"].allowed
+
+    assert csc_allowed() and csc_allowed()  # the second from the cache
+    other = create_store_engine(db_url)
+    try:
+        suspend_agreement(other, "DSA-SAFE", actor="csc_owner", reason="review")
+    finally:
+        other.dispose()
+    assert not csc_allowed()

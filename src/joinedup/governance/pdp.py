@@ -17,8 +17,9 @@ consents, an unexpired break-glass grant) and writes exactly one audit entry per
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, literal, select
@@ -112,8 +113,7 @@ def _decision_details(decisions: Sequence[Decision]) -> list[dict[str, Any]]:
     ]
 
 
-def _audit_decisions(
-    session: Session,
+def _audit_entry(
     principal: Principal,
     purpose: str,
     kind: str,
@@ -122,9 +122,9 @@ def _audit_decisions(
     person_id: int | None,
     extra: Mapping[str, Any] | None,
     grant_id: int | None,
-) -> int:
+) -> audit.AuditEntry:
     used = [d for d in decisions if d.allowed and d.agreement_id is not None]
-    entry = audit.AuditEntry.by(
+    return audit.AuditEntry.by(
         principal,
         f"policy.{kind}",
         purpose=purpose,
@@ -142,7 +142,6 @@ def _audit_decisions(
             **(dict(extra) if extra else {}),
         },
     )
-    return audit.append(session, entry).seq
 
 
 def _inputs_query(with_grants: bool) -> Select[Any]:
@@ -222,86 +221,117 @@ def decide_for_persons(
     `dataset_ids` narrows the decision to those of the person's datasets; `details` adds
     what the caller is about to read to the audit entry (e.g. {"view": "known_to"}).
     """
+    with session_scope(store) as session:
+        decided = _decide_persons(
+            session,
+            principal,
+            purpose,
+            person_ids,
+            kind=kind,
+            detail=detail,
+            aggregation=aggregation,
+            dataset_ids=dataset_ids,
+            now=now,
+            details=details,
+        )
+        return {
+            pid: replace(decision, audit_seq=audit.append(session, entry).seq)
+            for pid, (decision, entry) in decided.items()
+        }
+
+
+def _decide_persons(
+    session: Session,
+    principal: Principal,
+    purpose: str,
+    person_ids: Iterable[int],
+    *,
+    kind: str,
+    detail: Detail | str,
+    aggregation: Aggregation | str,
+    dataset_ids: Iterable[int] | None,
+    now: dt.datetime | None,
+    details: Mapping[str, Any] | None,
+) -> dict[int, tuple[PersonDecision, audit.AuditEntry]]:
+    """The decisions (audit_seq 0) and the audit entry to write for each."""
     _check(purpose, kind)
     detail = Detail.parse(detail)
     aggregation = Aggregation.parse(aggregation)
     now = now or dt.datetime.now(dt.UTC)
     wanted = None if dataset_ids is None else set(dataset_ids)
     asked = list(dict.fromkeys(person_ids))
-    with session_scope(store) as session:
-        persons: dict[int, Person] = {}
-        for pid in asked:
-            # Usually already in the session (the caller resolved the number): no statement.
-            person = session.get(Person, pid)
-            if person is None:
-                raise NotFound(f"No person with id {pid}.")
-            seen = {person.id}
-            while person.merged_into_id is not None and person.merged_into_id not in seen:
-                person = session.get_one(Person, person.merged_into_id)
-                seen.add(person.id)
-            persons[pid] = person
-        # Each person first: a break-glass grant is recorded against family[...][0].
-        family: dict[int, list[int]] = {p.id: [p.id] for p in persons.values()}
-        records: dict[int, list[int]] = {}
-        datasets: dict[int, dict[int, SourceDataset]] = {}
-        asks_consent: set[int] = set()
-        asks_grant: set[int] = set()
-        may_break_glass = purpose == BREAK_GLASS_PURPOSE and principal.has(BREAK_GLASS_ROLE)
-        with_grants = may_break_glass and kind == "person_view"
-        params: dict[str, Any] = {"roots": sorted(family)}
-        if with_grants:
-            params.update(user_id=principal.user_id, organisation_id=principal.organisation_id)
-            params["now"] = now
-        rows = session.execute(_INPUTS[with_grants], params).all()
-        # () when there are no rows (no such person): terms_in_force then reads it apart.
-        fingerprint: str | tuple[()] | None = rows[0][-1] if rows else ()
-        for root, member, record_id, dataset_id, org_id, has_consent, has_grant, _ in rows:
-            if member not in family[root]:
-                family[root].append(member)
-            if has_consent:
-                asks_consent.add(root)
-            if has_grant:
-                asks_grant.add(root)
-            if record_id is None:
-                continue
-            records.setdefault(root, []).append(record_id)
-            if wanted is None or dataset_id in wanted:
-                datasets.setdefault(root, {})[dataset_id] = SourceDataset(org_id, dataset_id)
-        providers = {ds.organisation_id for by in datasets.values() for ds in by.values()}
-        index = AgreementIndex.build(terms_in_force(session, providers, fingerprint))
-        requester = principal.requester()
-        out: dict[int, PersonDecision] = {}
-        for pid in asked:
-            person = persons[pid]
-            consents = (
-                load_consents(session, family[person.id], records.get(person.id, []))
-                if person.id in asks_consent
-                else []
+    persons: dict[int, Person] = {}
+    for pid in asked:
+        # Usually already in the session (the caller resolved the number): no statement.
+        person = session.get(Person, pid)
+        if person is None:
+            raise NotFound(f"No person with id {pid}.")
+        seen = {person.id}
+        while person.merged_into_id is not None and person.merged_into_id not in seen:
+            person = session.get_one(Person, person.merged_into_id)
+            seen.add(person.id)
+        persons[pid] = person
+    # Each person first: a break-glass grant is recorded against family[...][0].
+    family: dict[int, list[int]] = {p.id: [p.id] for p in persons.values()}
+    records: dict[int, list[int]] = {}
+    datasets: dict[int, dict[int, SourceDataset]] = {}
+    asks_consent: set[int] = set()
+    asks_grant: set[int] = set()
+    may_break_glass = purpose == BREAK_GLASS_PURPOSE and principal.has(BREAK_GLASS_ROLE)
+    with_grants = may_break_glass and kind == "person_view"
+    params: dict[str, Any] = {"roots": sorted(family)}
+    if with_grants:
+        params.update(user_id=principal.user_id, organisation_id=principal.organisation_id)
+        params["now"] = now
+    rows = session.execute(_INPUTS[with_grants], params).all()
+    # () when there are no rows (no such person): terms_in_force then reads it apart.
+    fingerprint: str | tuple[()] | None = rows[0][-1] if rows else ()
+    for root, member, record_id, dataset_id, org_id, has_consent, has_grant, _ in rows:
+        if member not in family[root]:
+            family[root].append(member)
+        if has_consent:
+            asks_consent.add(root)
+        if has_grant:
+            asks_grant.add(root)
+        if record_id is None:
+            continue
+        records.setdefault(root, []).append(record_id)
+        if wanted is None or dataset_id in wanted:
+            datasets.setdefault(root, {})[dataset_id] = SourceDataset(org_id, dataset_id)
+    providers = {ds.organisation_id for by in datasets.values() for ds in by.values()}
+    index = AgreementIndex.build(terms_in_force(session, providers, fingerprint))
+    requester = principal.requester()
+    out: dict[int, tuple[PersonDecision, audit.AuditEntry]] = {}
+    for pid in asked:
+        person = persons[pid]
+        consents = (
+            load_consents(session, family[person.id], records.get(person.id, []))
+            if person.id in asks_consent
+            else []
+        )
+        grant = (
+            active_grant(
+                session, principal.user_id, principal.organisation_id, family[person.id], now
             )
-            grant = (
-                active_grant(
-                    session, principal.user_id, principal.organisation_id, family[person.id], now
-                )
-                if with_grants and person.id in asks_grant
-                else None
-            )
-            request = Request(
-                kind, tuple(datasets.get(person.id, {}).values()), detail, aggregation, person.id
-            )
-            decisions = decide(requester, purpose, request, index, consents, grant, now)
-            seq = _audit_decisions(
-                session,
-                principal,
-                purpose,
-                kind,
-                request,
-                decisions,
-                person.id,
-                details,
-                grant.grant_id if grant else None,
-            )
-            out[pid] = PersonDecision(person.id, person.person_number, decisions, seq)
-        return out
+            if with_grants and person.id in asks_grant
+            else None
+        )
+        request = Request(
+            kind, tuple(datasets.get(person.id, {}).values()), detail, aggregation, person.id
+        )
+        decisions = decide(requester, purpose, request, index, consents, grant, now)
+        entry = _audit_entry(
+            principal,
+            purpose,
+            kind,
+            request,
+            decisions,
+            person.id,
+            details,
+            grant.grant_id if grant else None,
+        )
+        out[pid] = (PersonDecision(person.id, person.person_number, decisions, 0), entry)
+    return out
 
 
 def decide_for_person(
@@ -331,6 +361,59 @@ def decide_for_person(
         now=now,
         details=details,
     )[person_id]
+
+
+class PendingView:
+    """A person decision whose audit entry is written when the read it allows is done
+    (see `deciding_person`): `decision` while reading, `audit_seq` afterwards."""
+
+    def __init__(self, decision: PersonDecision) -> None:
+        self.decision = decision
+        self.audit_seq = 0
+
+
+@contextmanager
+def deciding_person(
+    session: Session,
+    principal: Principal,
+    purpose: str,
+    person_id: int,
+    *,
+    kind: str = "person_view",
+    detail: Detail | str = Detail.FULL,
+    aggregation: Aggregation | str = Aggregation.PERSON,
+    dataset_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Iterator[PendingView]:
+    """`decide_for_person`, with the audit entry appended when the block ends, in the same
+    transaction:
+
+        with deciding_person(session, principal, purpose, person.id) as pending:
+            rows = read(pending.decision.allowed)
+        view = build(rows, pending.audit_seq)      # then commit the session
+
+    Same guarantee (the entry commits exactly when the read does; if the block raises,
+    nothing is appended and the caller rolls back), with the chain's lock held for less
+    time: appends are serialised from the head's claim to the commit, so the read is done
+    before the claim instead of while holding it.
+    """
+    ((decision, entry),) = _decide_persons(
+        session,
+        principal,
+        purpose,
+        [person_id],
+        kind=kind,
+        detail=detail,
+        aggregation=aggregation,
+        dataset_ids=dataset_ids,
+        now=now,
+        details=details,
+    ).values()
+    pending = PendingView(decision)
+    yield pending
+    pending.audit_seq = audit.append(session, entry).seq
+    pending.decision = replace(decision, audit_seq=pending.audit_seq)
 
 
 def decide_for_datasets(
@@ -367,7 +450,8 @@ def decide_for_datasets(
         )
         index = AgreementIndex.build(terms_in_force(session, set(found.values())))
         decisions = decide(principal.requester(), purpose, request, index, (), None, now)
-        seq = _audit_decisions(
-            session, principal, purpose, kind, request, decisions, None, details, None
-        )
+        seq = audit.append(
+            session,
+            _audit_entry(principal, purpose, kind, request, decisions, None, details, None),
+        ).seq
         return DatasetsDecision(decisions, seq)

@@ -6,8 +6,10 @@ requester may see, at the detail the policy allows, and why anything else is wit
         uow.commit()          # the audit entry commits with the read
 
 A merged person number redirects to its survivor (and the view says so). The policy
-decision point (`joinedup.governance.pdp.decide_for_person`) decides per source dataset and
-writes the audit entry in the same transaction; only the datasets it allows are read.
+decision point (`joinedup.governance.pdp.deciding_person`) decides per source dataset; only
+the datasets it allows are read, and its audit entry is appended once they are, in the same
+transaction (the audit chain's lock is held from the append to the commit, so the read is
+kept out of that window).
 
 What stays hidden when a dataset is withheld: everything about it, including which
 organisation holds it. The requester sees one line per withheld dataset with the reason in
@@ -38,7 +40,7 @@ from joinedup.domain.policy import (
 from joinedup.errors import Forbidden
 from joinedup.governance.auth import Principal
 from joinedup.governance.lookups import session_scope
-from joinedup.governance.pdp import decide_for_person
+from joinedup.governance.pdp import deciding_person
 from joinedup.identity.persons import resolve
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.governance import Agreement
@@ -228,19 +230,24 @@ def known_to(
     asked = person_number.replace(" ", "").strip()
     with session_scope(store) as session:
         person, redirected_from = resolve(session, asked)
-        result = decide_for_person(
+        # The audit entry is appended when the read is done (the chain's lock is then held
+        # only from the append to the commit); both commit or roll back together.
+        with deciding_person(
             session,
             principal,
             purpose,
             person.id,
             details={"view": channel, "asked_number": asked},
-        )
-        by_dataset = result.by_dataset
-        allowed = {d.dataset.dataset_id: d for d in result.allowed if d.detail >= Detail.KNOWN_TO}
-        codes = _agreement_codes(
-            session, {d.agreement_id for d in allowed.values() if d.agreement_id is not None}
-        )
-        rows = _read_records(session, person.id, sorted(allowed))
+        ) as pending:
+            result = pending.decision
+            by_dataset = result.by_dataset
+            allowed = {
+                d.dataset.dataset_id: d for d in result.allowed if d.detail >= Detail.KNOWN_TO
+            }
+            codes = _agreement_codes(
+                session, {d.agreement_id for d in allowed.values() if d.agreement_id is not None}
+            )
+            rows = _read_records(session, person.id, sorted(allowed))
         involvements = []
         visible: list[tuple[dict[str, Any], Detail]] = []
         for values, closed, dataset_id, dataset_code, org_code, org_name in rows:
@@ -281,7 +288,7 @@ def known_to(
             purpose=purpose,
             decision=result.summary,
             break_glass=result.break_glass,
-            audit_seq=result.audit_seq,
+            audit_seq=pending.audit_seq,
             summary=summarise_demographics(visible),
             involvements=involvements,
             withheld=withheld,
