@@ -166,3 +166,39 @@ def test_fhir_match_returns_a_searchset_with_grades(client, world) -> None:
     with transaction(world.engine) as session:
         actions = session.scalars(select(AuditLogEntry.action)).all()
     assert "search" in actions
+
+
+def test_matching_routes_answer_503_while_the_index_builds_then_match(engine, world) -> None:
+    """The served app builds the matcher's index in a background thread at start-up; until
+    it is built the matching routes answer 503 with Retry-After, other routes answer."""
+    import time
+
+    app = create_app(engine, Settings(), warm_matcher=True)
+    with TestClient(app) as client:
+        ready = app.state.matcher_ready
+        # Hold the "building" state for the test: wait for the real warm-up to finish, then
+        # put the flag back to not-ready as a fresh start would have it.
+        assert ready.wait(60), "the warm-up thread never finished"
+        ready.clear()
+        building = client.post("/api/v1/match", json=AMY, headers=world.auth("teacher"))
+        assert building.status_code == 503, building.text
+        assert int(building.headers["Retry-After"]) > 0
+        assert building.headers["content-type"].startswith("application/problem+json")
+        fhir = client.post(
+            "/fhir/Patient/$match?purpose=safeguarding",
+            json={"resourceType": "Parameters", "parameter": []},
+            headers=world.auth("teacher"),
+        )
+        assert fhir.status_code == 503
+        view = client.get(
+            f"/api/v1/persons/{world.person_number}",
+            params={"purpose": "safeguarding"},
+            headers=world.auth("teacher"),
+        )
+        assert view.status_code == 200  # the rest of the API does not wait
+        ready.set()
+        t0 = time.monotonic()
+        found = client.post("/api/v1/match", json=AMY, headers=world.auth("teacher"))
+        assert found.status_code == 200, found.text
+        assert found.json()["candidates"][0]["person_number"] == world.person_number
+        assert time.monotonic() - t0 < 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,8 +19,11 @@ from joinedup.api.problems import (
     problems_as_problem_json,
 )
 from joinedup.config import Settings, get_settings
+from joinedup.logging import get_logger
 from joinedup.store import create_store_engine, ensure_schema
 from joinedup.web import install_web
+
+log = get_logger(__name__)
 
 # (module under joinedup.api.routes exposing `router`, URL prefix), in OpenAPI order.
 API_ROUTERS: list[tuple[str, str]] = [
@@ -37,15 +41,55 @@ API_ROUTERS: list[tuple[str, str]] = [
 ]
 
 
-def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the app on `engine` (default: the configured store, migrated on start-up)."""
+# Connections each worker process keeps. FastAPI runs sync routes in a thread pool of 40
+# threads; a known-to view holds a connection for its one transaction (and authentication
+# one more, briefly). With fewer pooled connections than busy threads, the overflow ones
+# would be opened and closed per request (a new PostgreSQL backend each time).
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+
+def _store_engine(settings: Settings) -> Engine:
+    url = settings.resolved_database_url()
+    if url.startswith("postgresql"):
+        return create_store_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    return create_store_engine(url)
+
+
+def _warm_matcher(app: FastAPI) -> None:
+    """Build this process's online matcher index (minutes at a million records) while the
+    other routes already answer; the matching routes answer 503 until it is ready."""
+    from joinedup.identity.online.matcher import matcher_for
+
+    try:
+        matcher_for(app.state.engine)
+    except Exception as exc:
+        log.warning("online matcher not built at start-up", error=str(exc))
+    finally:
+        app.state.matcher_ready.set()
+
+
+def create_app(
+    engine: Engine | None = None, settings: Settings | None = None, *, warm_matcher: bool = False
+) -> FastAPI:
+    """Build the app on `engine` (default: the configured store, migrated on start-up).
+
+    `warm_matcher` (the served app) builds the online matcher's index in a background thread
+    at start-up; until it is built, the routes that need it answer 503 with Retry-After
+    instead of holding requests for minutes.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "engine", None) is None:
-            app.state.engine = create_store_engine(settings.resolved_database_url())
+            app.state.engine = _store_engine(settings)
             ensure_schema(app.state.engine)
+        if warm_matcher:
+            app.state.matcher_ready = threading.Event()
+            threading.Thread(
+                target=_warm_matcher, args=(app,), name="warm-matcher", daemon=True
+            ).start()
         yield
 
     app = FastAPI(
@@ -60,6 +104,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.matcher_ready = None  # no warm-up: the first match builds the index
     install_problem_handlers(app)
     app.add_middleware(RateLimitMiddleware, limit=settings.api_rate_limit)
     app.add_middleware(RequestIdMiddleware)

@@ -2,4 +2,5 @@
 
 from joinedup.api.app import create_app
 
-app = create_app()
+# Served: the online matcher's index is built in the background from start-up.
+app = create_app(warm_matcher=True)

@@ -68,3 +68,22 @@ def require_roles(principal: Principal, *roles: str) -> None:
             f"This needs the role {names} at {principal.organisation_code}; "
             f"your token acts as {', '.join(sorted(principal.roles))}."
         )
+
+
+# Seconds a client is told to wait while the online matcher's index is being built.
+MATCHER_RETRY_AFTER = 30
+
+
+def matcher_ready(request: Request) -> None:
+    """Refuse (503, Retry-After) while this process is still building the online matcher's
+    index at start-up, rather than holding the request until it is built."""
+    ready = getattr(request.app.state, "matcher_ready", None)
+    if ready is not None and not ready.is_set():
+        raise HTTPException(
+            503,
+            "The matching index is being built after a restart; try again shortly.",
+            headers={"Retry-After": str(MATCHER_RETRY_AFTER)},
+        )
+
+
+MatcherReady = Depends(matcher_ready)

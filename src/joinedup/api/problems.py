@@ -114,6 +114,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             409: "Conflict",
             413: "Request too large",
             429: "Too many requests",
+            503: "Service unavailable",
         }.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(
@@ -137,6 +138,7 @@ _DESCRIPTIONS = {
     413: "Request too large",
     422: "Invalid request",
     429: "Rate limit exceeded",
+    503: "Not ready yet (see Retry-After)",
 }
 
 

@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from joinedup import __version__
-from joinedup.api.deps import EngineDep, PrincipalDep, SettingsDep
+from joinedup.api.deps import EngineDep, MatcherReady, PrincipalDep, SettingsDep
 from joinedup.api.fhir import FHIR_MEDIA_TYPE
 from joinedup.api.fhir.match import MatchEntry, match_bundle, match_grade, parse_match_parameters
 from joinedup.api.fhir.patient import patient_from_summary, patient_resource
 from joinedup.api.models import PersonNumberPath, Purpose
+from joinedup.api.problems import problem_responses
 from joinedup.store.uow import UnitOfWork
 from joinedup.views.known_to import known_to
 from joinedup.views.search import online_matcher, search
@@ -204,6 +205,8 @@ PARAMETERS_EXAMPLE = {
 @router.post(
     "/Patient/$match",
     summary="Find a person from a Patient (Parameters in, searchset Bundle out; audited)",
+    dependencies=[MatcherReady],
+    responses=problem_responses(503),
     response_model=Bundle,
     response_model_exclude_none=True,
 )

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from joinedup.api.deps import EngineDep, PrincipalDep, require_roles
+from joinedup.api.deps import EngineDep, MatcherReady, PrincipalDep, require_roles
 from joinedup.api.models import Code, Purpose, ShortText
 from joinedup.api.problems import problem_responses
 from joinedup.api.routes.persons import DemographicSummaryOut
@@ -132,6 +132,8 @@ class RegistrationOut(BaseModel):
 @router.post(
     "/search",
     summary="Find a person by name, date of birth, postcode or identifiers (audited)",
+    dependencies=[MatcherReady],
+    responses=problem_responses(503),
 )
 def search(body: SearchIn, principal: PrincipalDep, engine: EngineDep) -> SearchOut:
     with UnitOfWork(engine) as uow:
@@ -153,6 +155,8 @@ def search(body: SearchIn, principal: PrincipalDep, engine: EngineDep) -> Search
 @router.post(
     "/match",
     summary="Candidate persons for one record, with probability and explanation (audited)",
+    dependencies=[MatcherReady],
+    responses=problem_responses(503),
 )
 def match(body: MatchIn, principal: PrincipalDep, engine: EngineDep) -> MatchOut:
     return MatchOut.model_validate(
@@ -164,6 +168,8 @@ def match(body: MatchIn, principal: PrincipalDep, engine: EngineDep) -> MatchOut
     "/register",
     status_code=201,
     summary="Register one record: linked to a person, held for review, or a new number",
+    dependencies=[MatcherReady],
+    responses=problem_responses(503),
 )
 def register(body: RegisterIn, principal: PrincipalDep, engine: EngineDep) -> RegistrationOut:
     require_roles(principal, "practitioner", "data_owner")
