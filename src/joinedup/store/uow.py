@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+# One session factory per engine: making a sessionmaker builds a Session subclass and sets up
+# its events, which cost about as much as a small query did on every request.
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES[engine] = sessionmaker(bind=engine, expire_on_commit=False)
+    return factory
 
 
 class UnitOfWork:
@@ -19,7 +31,7 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self._factory = _factory(engine)
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
