@@ -1,8 +1,9 @@
 """Bulk writes for ingest, on the batch's own connection and transaction.
 
 Ingest writes hundreds of thousands of rows per batch, so it bypasses the ORM: SQLite gets
-`executemany` on the DB-API cursor (values that are the same for every row are inlined as
-literals rather than bound per row), PostgreSQL gets `COPY ... FROM STDIN`, and updates
+multi-row `INSERT ... VALUES (...), (...), ...` statements of up to 500 rows on the DB-API
+cursor (values that are the same for every row are inlined as literals rather than bound
+per row), PostgreSQL gets `COPY ... FROM STDIN`, and updates
 on PostgreSQL go through a temporary table. Everything runs inside the caller's
 transaction, so a failed or killed batch leaves nothing behind.
 """
@@ -33,6 +34,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, int):
         return str(int(value))
     return "'" + str(value).replace("'", "''") + "'"
+
+
+_ROWS_PER_INSERT = 500
 
 
 class BulkWriter:
@@ -93,10 +97,31 @@ class BulkWriter:
                     for row in rows:
                         copy.write_row((*row, *tail))
                 return
-            values = ", ".join(["?"] * len(columns) + [_literal(v) for v in constants.values()])
-            cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values})", rows)
+            one = (
+                "("
+                + ", ".join(["?"] * len(columns) + [_literal(v) for v in constants.values()])
+                + ")"
+            )
+            head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+            # Many rows per statement: sqlite3's per-statement cost (reset, bind, releasing
+            # and taking the GIL around each step) is then paid once per block rather than
+            # once per row: a third less CPU for a million-row first load, and the other
+            # ingest threads get the GIL less often in the way.
+            per = max(1, min(_ROWS_PER_INSERT, self._max_variables() // max(1, len(columns))))
+            block_sql = head + ", ".join([one] * per)
+            it = iter(rows)
+            while block := list(itertools.islice(it, per)):
+                sql = block_sql if len(block) == per else head + ", ".join([one] * len(block))
+                cur.execute(sql, list(itertools.chain.from_iterable(block)))
         finally:
             cur.close()
+
+    def _max_variables(self) -> int:
+        """How many `?` one SQLite statement may hold (32,766 unless compiled otherwise)."""
+        try:
+            return int(self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        except (AttributeError, sqlite3.Error):  # pragma: no cover - older Pythons
+            return 999
 
     def update_by_id(
         self,
