@@ -10,19 +10,22 @@ Steps:
 2. `--persons` persons with 1 to 4 source records each across the five datasets, written
    with COPY (the benchmark measures the API, not ingest or linkage);
 3. `joinedup serve` (uvicorn, `--workers`) on a free loopback port;
-4. `--clients` concurrent clients (one asyncio process, httpx) each asking
+4. `--clients` concurrent clients, spread over `--client-processes` processes (a light
+   client: pre-built HTTP/1.1 requests on kept-alive asyncio streams), each asking
    `GET /api/v1/persons/{number}?purpose=safeguarding` for random persons with one of four
    requesters' tokens: first closed-loop (each client sends its next request as soon as the
-   last is answered: the most the server does), then at a fixed offered rate spread over
-   the same clients (latency at a load the server keeps up with).
+   last is answered: the most the server does), then paced (each client waits its turn so
+   that together they offer `--rates` requests a second: the latency at a load the server
+   keeps up with).
+5. `POST /api/v1/match` closed-loop with the same clients (and paced at `--match-rates`),
+   records sampled from the store as queries (given and family name, date of birth,
+   postcode), once every worker has built its online matcher's candidate index (workers
+   build it in the background from start-up and answer 503 until then; timed apart). The
+   model is joinedup's comparisons with their starting m/u values when the store has none
+   (throughput does not depend on the trained values).
 
-5. `POST /api/v1/match` closed-loop with the same clients, records sampled from the store
-   as queries (given and family name, date of birth, postcode), after every worker has
-   built its online matcher's candidate index (the first matches build it; timed apart).
-   The model is joinedup's comparisons with their starting m/u values when the store has
-   none (throughput does not depend on the trained values).
-
-Prints throughput and latency percentiles (p50, p95, p99, max) of each phase.
+Prints throughput and latency percentiles (p50, p95, p99, max) of each phase, with the CPU
+seconds the clients, the server's processes and PostgreSQL's used, and the load average.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -43,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -415,7 +419,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(url: str, workers: int) -> Iterator[str]:
+def server(url: str, workers: int) -> Iterator[tuple[str, int, int]]:
     port = free_port()
     exe = Path(sys.executable).parent / "joinedup"
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
@@ -444,7 +448,7 @@ def server(url: str, workers: int) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise SystemExit("server did not start")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid, port
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -460,48 +464,79 @@ def server(url: str, workers: int) -> Iterator[str]:
 
 
 # ------------------------------------------------------------------ load
-Request = Callable[[random.Random, httpx.AsyncClient], Awaitable[httpx.Response]]
+#
+# The load client is deliberately light: pre-built HTTP/1.1 requests written on kept-alive
+# asyncio streams, responses read by Content-Length, spread over several processes, so that
+# the client does not need more of the two cores than the server it measures (its CPU time
+# is printed with the figures).
 
 
-def known_to_request(secrets: dict[str, str], numbers: list[str]) -> Request:
-    headers = [{"Authorization": f"Bearer {secrets[u]}"} for u in REQUESTERS]
-
-    def make(rng: random.Random, http: httpx.AsyncClient) -> Awaitable[httpx.Response]:
-        return http.get(
-            f"/api/v1/persons/{rng.choice(numbers)}",
-            params={"purpose": "safeguarding"},
-            headers=rng.choice(headers),
-        )
-
-    return make
-
-
-def match_request(secrets: dict[str, str], queries: list[dict[str, str]]) -> Request:
-    headers = [{"Authorization": f"Bearer {secrets[u]}"} for u in REQUESTERS]
-
-    def make(rng: random.Random, http: httpx.AsyncClient) -> Awaitable[httpx.Response]:
-        return http.post("/api/v1/match", json=rng.choice(queries), headers=rng.choice(headers))
-
-    return make
+def known_to_requests(secrets: dict[str, str], numbers: list[str], n: int = 20_000) -> list[bytes]:
+    rng = random.Random(7)
+    tokens_ = [secrets[u] for u in REQUESTERS]
+    return [
+        (
+            f"GET /api/v1/persons/{rng.choice(numbers)}?purpose=safeguarding HTTP/1.1\r\n"
+            f"Host: bench\r\nAuthorization: Bearer {rng.choice(tokens_)}\r\n\r\n"
+        ).encode()
+        for _ in range(n)
+    ]
 
 
-async def _run(
-    base: str, make: Request, clients: int, seconds: float, rate: float | None
-) -> tuple[list[float], int, float]:
-    """Latencies (s) of requests finished after a 2 s warm-up, error count, elapsed."""
+def match_requests(secrets: dict[str, str], queries: list[dict[str, str]]) -> list[bytes]:
+    rng = random.Random(7)
+    tokens_ = [secrets[u] for u in REQUESTERS]
+    out = []
+    for query in queries:
+        body = json.dumps(query).encode()
+        head = (
+            f"POST /api/v1/match HTTP/1.1\r\nHost: bench\r\n"
+            f"Authorization: Bearer {rng.choice(tokens_)}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        out.append(head + body)
+    return out
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    """Send one request, read its whole response; returns the status code."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _clients(
+    port: int,
+    requests: list[bytes],
+    first: int,
+    count: int,
+    total_clients: int,
+    start: float,
+    warmup: float,
+    seconds: float,
+    rate: float | None,
+) -> tuple[list[float], int, dict[int, int]]:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    warmup = 2.0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-        start = time.perf_counter()
-        stop = start + warmup + seconds
+    statuses: dict[int, int] = {}
+    stop = start + warmup + seconds
 
-        async def client(i: int) -> None:
-            nonlocal errors
-            rng = random.Random(i)
-            interval = clients / rate if rate else 0.0
-            next_at = start + rng.random() * interval
+    async def client(i: int) -> None:
+        nonlocal errors
+        rng = random.Random(i)
+        interval = total_clients / rate if rate else 0.0
+        next_at = start + rng.random() * interval
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
             while True:
                 if interval:
                     delay = next_at - time.perf_counter()
@@ -512,37 +547,182 @@ async def _run(
                 if t0 >= stop:
                     return
                 try:
-                    response = await make(rng, http)
-                except httpx.TransportError:
-                    errors += 1  # e.g. a kept-alive connection the server had just closed
+                    status = await _exchange(reader, writer, rng.choice(requests))
+                except (OSError, asyncio.IncompleteReadError):
+                    errors += 1  # a dropped connection: open another
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     continue
                 t1 = time.perf_counter()
-                if response.status_code != 200:
+                statuses[status] = statuses.get(status, 0) + 1
+                if status != 200:
                     errors += 1
                 elif t0 >= start + warmup:
                     latencies.append(t1 - t0)
+        finally:
+            writer.close()
 
-        await asyncio.gather(*(client(i) for i in range(clients)))
-    return latencies, errors, seconds
+    await asyncio.gather(*(client(i) for i in range(first, first + count)))
+    return latencies, errors, statuses
 
 
-async def _warm_matchers(base: str, make: Request, workers: int) -> float:
-    """Until every worker has built its candidate index: rounds of concurrent matches until
-    a round is fast. Returns the seconds it took."""
+def _client_process(conn, *args) -> None:  # type: ignore[no-untyped-def]
+    result = asyncio.run(_clients(*args))
+    conn.send((*result, time.process_time()))
+    conn.close()
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy so far (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids(command: str) -> list[int]:
+    """Processes whose command name is `command` (e.g. postgres)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == command:
+                    found.append(int(entry.name))
+    return found
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+@dataclasses.dataclass
+class Phase:
+    label: str
+    latencies: list[float]
+    errors: int
+    statuses: dict[int, int]
+    seconds: float
+    wall: float
+    client_cpu: float
+    server_cpu: float
+    postgres_cpu: float
+    machine_busy: float
+    load: tuple[float, float]
+
+
+def run_phase(
+    label: str,
+    server_pid: int,
+    port: int,
+    requests: list[bytes],
+    clients: int,
+    seconds: float,
+    rate: float | None,
+    processes: int,
+    warmup: float = 2.0,
+) -> Phase:
+    """`clients` clients over `processes` processes; closed loop, or each client paced so
+    that together they offer `rate` requests a second."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    server_pids = _tree(server_pid)
+    pg_pids = _pids("postgres")
+    load_before = os.getloadavg()[0]
+    cpu0 = _cpu_seconds(server_pids), {p: _cpu_seconds([p]) for p in pg_pids}
+    busy0 = _machine_busy_seconds()
+    wall0 = time.perf_counter()
+    start = time.perf_counter() + 0.5  # time for the processes to connect
+    pipes, procs = [], []
+    per, extra = divmod(clients, processes)
+    first = 0
+    for p in range(processes):
+        count = per + (1 if p < extra else 0)
+        mine, theirs = ctx.Pipe(duplex=False)
+        args = (port, requests, first, count, clients, start, warmup, seconds, rate)
+        proc = ctx.Process(target=_client_process, args=(theirs, *args))
+        proc.start()
+        pipes.append(mine)
+        procs.append(proc)
+        first += count
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    client_cpu = 0.0
+    for pipe, proc in zip(pipes, procs, strict=True):
+        lat, err, st, cpu = pipe.recv()
+        proc.join()
+        latencies.extend(lat)
+        errors += err
+        for k, v in st.items():
+            statuses[k] = statuses.get(k, 0) + v
+        client_cpu += cpu
+    wall = time.perf_counter() - wall0
+    busy = _machine_busy_seconds() - busy0
+    server_cpu = _cpu_seconds(server_pids) - cpu0[0]
+    # Backends started during the phase count from zero; the pool's are long-lived.
+    pg_cpu = sum(_cpu_seconds([p]) - cpu0[1].get(p, 0.0) for p in _pids("postgres"))
+    return Phase(
+        label,
+        latencies,
+        errors,
+        statuses,
+        seconds,
+        wall,
+        client_cpu,
+        server_cpu,
+        pg_cpu,
+        busy,
+        (load_before, os.getloadavg()[0]),
+    )
+
+
+async def _warm_matchers(base: str, requests: list[bytes], port: int, workers: int) -> float:
+    """Until every worker has built its online matcher index (they answer 503 while they
+    build): rounds of concurrent matches on new connections until a whole round succeeds
+    fast. Returns the seconds it took."""
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, timeout=3600) as http:
-        rng = random.Random(0)
-        while True:
+    rng = random.Random(0)
+
+    async def one() -> tuple[int, float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
             t0 = time.perf_counter()
-            try:
-                answers = await asyncio.gather(*(make(rng, http) for _ in range(4 * workers)))
-            except httpx.TransportError as exc:
-                raise SystemExit(f"the server dropped a match while building ({exc!r})") from exc
-            bad = [a for a in answers if a.status_code != 200]
-            if bad:
-                raise SystemExit(f"match failed: {bad[0].status_code} {bad[0].text[:300]}")
-            if time.perf_counter() - t0 < 2.0:
-                return time.perf_counter() - started
+            status = await _exchange(reader, writer, rng.choice(requests))
+            return status, time.perf_counter() - t0
+        finally:
+            writer.close()
+
+    while True:
+        answers = await asyncio.gather(*(one() for _ in range(8 * workers)))
+        statuses = {status for status, _ in answers}
+        if statuses == {200} and max(t for _, t in answers) < 1.0:
+            return time.perf_counter() - started
+        if statuses - {200, 503}:
+            raise SystemExit(f"match failed while warming: statuses {sorted(statuses)}")
+        await asyncio.sleep(2.0)
 
 
 def ensure_model(engine) -> None:  # type: ignore[no-untyped-def]
@@ -586,17 +766,26 @@ def match_queries(engine, n: int = 5000) -> list[dict[str, str]]:  # type: ignor
     ]
 
 
-def report(label: str, latencies: list[float], errors: int, seconds: float) -> None:
-    if not latencies:
-        print(f"{label}: no successful requests ({errors} errors)")
+def report(phase: Phase) -> None:
+    lat = phase.latencies
+    cpu = (
+        f"CPU s: clients {phase.client_cpu:.1f}, server {phase.server_cpu:.1f}, "
+        f"postgres {phase.postgres_cpu:.1f}, whole machine {phase.machine_busy:.1f} "
+        f"(of {os.cpu_count() or 1} cores x {phase.wall:.1f} s wall); "
+        f"load {phase.load[0]:.1f}->{phase.load[1]:.1f}"
+    )
+    if not lat:
+        print(f"{phase.label}: no successful requests ({phase.errors} errors, {phase.statuses})")
+        print(f"    {cpu}")
         return
-    qs = statistics.quantiles(latencies, n=100, method="inclusive")
+    qs = statistics.quantiles(lat, n=100, method="inclusive")
     ms = [q * 1000 for q in qs]
     print(
-        f"{label}: {len(latencies) / seconds:7.1f} req/s  "
+        f"{phase.label}: {len(lat) / phase.seconds:7.1f} req/s  "
         f"p50 {ms[49]:6.1f} ms  p95 {ms[94]:6.1f} ms  p99 {ms[98]:6.1f} ms  "
-        f"max {max(latencies) * 1000:6.1f} ms  ({len(latencies):,} requests, {errors} errors)"
+        f"max {max(lat) * 1000:6.1f} ms  ({len(lat):,} requests, {phase.errors} errors)"
     )
+    print(f"    {cpu}", flush=True)
 
 
 def main() -> None:
@@ -608,15 +797,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--rate",
-        type=float,
+        "--client-processes", type=int, default=2, help="Processes the clients are spread over."
+    )
+    parser.add_argument(
+        "--rates",
         default=None,
-        help="Offered rate (req/s) of the paced phase; default: half the closed-loop rate.",
+        help="Offered rates (req/s, comma-separated) of the paced known-to phases; "
+        "default: half the closed-loop rate.",
     )
     parser.add_argument("--database-url", default=None, help="Reuse a seeded store.")
     parser.add_argument("--keep", action="store_true", help="Keep the database it made.")
     parser.add_argument("--seed-only", action="store_true", help="Seed (implies --keep) and stop.")
     parser.add_argument("--match-only", action="store_true", help="Skip the known-to phases.")
+    parser.add_argument("--no-match", action="store_true", help="Skip the match phase.")
+    parser.add_argument(
+        "--match-rates",
+        default=None,
+        help="Offered rates (req/s, comma-separated) of paced match phases after the closed one.",
+    )
     args = parser.parse_args()
 
     with database(args.database_url, args.keep or args.seed_only) as url:
@@ -648,28 +846,69 @@ def main() -> None:
             return
         print(
             f"store: {len(numbers):,} persons, {records:,} source records; "
-            f"server: {args.workers} workers; {args.clients} clients; {os.cpu_count()} cores"
+            f"server: {args.workers} workers; {args.clients} clients in "
+            f"{args.client_processes} processes; {os.cpu_count()} cores",
+            flush=True,
         )
-        with server(url, args.workers) as base:
-            view = known_to_request(secrets, numbers)
+        with server(url, args.workers) as (base, pid, port):
+            common = (pid, port)
             if not args.match_only:
-                latencies, errors, secs = asyncio.run(
-                    _run(base, view, args.clients, args.seconds, None)
+                view = known_to_requests(secrets, numbers)
+                closed = run_phase(
+                    "known-to, closed loop",
+                    *common,
+                    view,
+                    args.clients,
+                    args.seconds,
+                    None,
+                    args.client_processes,
                 )
-                report("known-to, closed loop", latencies, errors, secs)
-                closed_rate = len(latencies) / secs
-                rate = args.rate or max(1.0, round(closed_rate / 2))
-                latencies, errors, secs = asyncio.run(
-                    _run(base, view, args.clients, args.seconds, rate)
+                report(closed)
+                rates = (
+                    [float(r) for r in args.rates.split(",")]
+                    if args.rates
+                    else [max(1.0, round(len(closed.latencies) / closed.seconds / 2))]
                 )
-                report(f"known-to, paced at {rate:.0f} req/s", latencies, errors, secs)
-            matching = match_request(secrets, queries)
-            warm = asyncio.run(_warm_matchers(base, matching, args.workers))
-            print(f"online matcher indexes built in every worker after {warm:.0f} s")
-            latencies, errors, secs = asyncio.run(
-                _run(base, matching, args.clients, args.seconds, None)
+                for rate in rates:
+                    report(
+                        run_phase(
+                            f"known-to, paced at {rate:.0f} req/s",
+                            *common,
+                            view,
+                            args.clients,
+                            args.seconds,
+                            rate,
+                            args.client_processes,
+                        )
+                    )
+            if args.no_match:
+                return
+            matching = match_requests(secrets, queries)
+            warm = asyncio.run(_warm_matchers(base, matching, port, args.workers))
+            print(f"online matcher indexes built in every worker after {warm:.0f} s", flush=True)
+            report(
+                run_phase(
+                    "POST /api/v1/match, closed loop",
+                    *common,
+                    matching,
+                    args.clients,
+                    args.seconds,
+                    None,
+                    args.client_processes,
+                )
             )
-            report("POST /api/v1/match, closed loop", latencies, errors, secs)
+            for rate in [float(r) for r in args.match_rates.split(",")] if args.match_rates else []:
+                report(
+                    run_phase(
+                        f"POST /api/v1/match, paced at {rate:.0f} req/s",
+                        *common,
+                        matching,
+                        args.clients,
+                        args.seconds,
+                        rate,
+                        args.client_processes,
+                    )
+                )
 
 
 if __name__ == "__main__":
