@@ -147,7 +147,11 @@ def received_expr(rule: FieldRule, column_sql: dict[str, str]) -> str:
 class Checks:
     """SQL for one field: the normalised candidate and the problem code (NULL if valid).
 
-    `problem` may refer to the candidate's column as `{n}` (computed once, a layer before)."""
+    `problem` refers to the candidate's column as `{n}` wherever it needs the normalised
+    value: that column is computed once, a layer before, whereas an expression repeated
+    inside a CASE is evaluated again at each use (DuckDB does not share subexpressions
+    across CASE branches; repeating the NHS number's normalisation in its check digit cost
+    more than the rest of its validation)."""
 
     typed: str
     problem: str
@@ -181,7 +185,7 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         if k is Kind.LOCAL_ID:
             return Checks(r, "NULL::VARCHAR")
         too_long = (
-            f"WHEN length({text}) > {spec.max_length} THEN 'too_long' " if spec.max_length else ""
+            f"WHEN length({{n}}) > {spec.max_length} THEN 'too_long' " if spec.max_length else ""
         )
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN strpos({r}, chr(65533)) > 0 "
@@ -222,7 +226,7 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         )
         codes = ", ".join(lit(c) for c in spec.codes)
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN {norm} IN ({codes}) THEN NULL "
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN {{n}} IN ({codes}) THEN NULL "
             "ELSE 'not_in_code_list' END"
         )
         return Checks(norm, problem)
@@ -236,7 +240,8 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         s = f"upper(replace(replace({r}, ' ', ''), chr(9), ''))"
         typed = f"substr({s}, 1, length({s}) - 3) || ' ' || right({s}, 3)"
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(POSTCODE_FULL)}) "
+            f"CASE WHEN {r} IS NULL THEN NULL "
+            f"WHEN NOT regexp_full_match(replace({{n}}, ' ', ''), {lit(POSTCODE_FULL)}) "
             "THEN 'invalid_format' END"
         )
         return Checks(typed, problem)
@@ -249,16 +254,17 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
     if k is Kind.NHS_NUMBER:
         s = f"replace(replace({r}, ' ', ''), '-', '')"
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '[0-9]{{10}}') "
-            f"THEN 'invalid_format' WHEN {_checksum(s, 11)} <> 0 "
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({{n}}, '[0-9]{{10}}') "
+            f"THEN 'invalid_format' WHEN {_checksum('{n}', 11)} <> 0 "
             "THEN 'invalid_check_digit' END"
         )
         return Checks(s, problem)
     if k is Kind.ULN:
         s = f"replace({r}, ' ', '')"
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '[1-9][0-9]{{9}}') "
-            f"THEN 'invalid_format' WHEN {_checksum(s, 11)} <> 10 "
+            f"CASE WHEN {r} IS NULL THEN NULL "
+            f"WHEN NOT regexp_full_match({{n}}, '[1-9][0-9]{{9}}') "
+            f"THEN 'invalid_format' WHEN {_checksum('{n}', 11)} <> 10 "
             "THEN 'invalid_check_digit' END"
         )
         return Checks(s, problem)
@@ -268,29 +274,29 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         la = ", ".join(str(n) for n in sorted(UPN_LA_NUMBERS))
         check = (
             f"substr({alpha}, CAST(list_sum(list_transform(range(2, 14), lambda i: i * "
-            f"(strpos({alpha}, substr({s}, i, 1)) - 1))) % 23 AS BIGINT) + 1, 1)"
+            f"(strpos({alpha}, substr({{n}}, i, 1)) - 1))) % 23 AS BIGINT) + 1, 1)"
         )
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL "
-            f"WHEN length({s}) <> 13 THEN 'invalid_format' "
-            f"WHEN NOT regexp_full_match(substr({s}, 2, 11), '[0-9]+') "
-            f"OR strpos({alpha}, right({s}, 1)) = 0 THEN 'invalid_format' "
-            f"WHEN TRY_CAST(substr({s}, 2, 3) AS INTEGER) NOT IN ({la}) THEN 'unknown_la_number' "
-            f"WHEN {check} <> substr({s}, 1, 1) THEN 'invalid_check_digit' END"
+            f"WHEN length({{n}}) <> 13 THEN 'invalid_format' "
+            f"WHEN NOT regexp_full_match(substr({{n}}, 2, 11), '[0-9]+') "
+            f"OR strpos({alpha}, right({{n}}, 1)) = 0 THEN 'invalid_format' "
+            f"WHEN TRY_CAST(substr({{n}}, 2, 3) AS INTEGER) NOT IN ({la}) THEN 'unknown_la_number' "
+            f"WHEN {check} <> substr({{n}}, 1, 1) THEN 'invalid_check_digit' END"
         )
         return Checks(s, problem)
     if k is Kind.NI_NUMBER:
         s = f"upper(replace(replace({r}, ' ', ''), chr(9), ''))"
         bad = ", ".join(lit(p) for p in sorted(NI_BAD_PREFIXES))
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(NI_FULL)}) "
-            f"OR substr({s}, 1, 2) IN ({bad}) THEN 'invalid_format' END"
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({{n}}, {lit(NI_FULL)}) "
+            f"OR substr({{n}}, 1, 2) IN ({bad}) THEN 'invalid_format' END"
         )
         return Checks(s, problem)
     if k is Kind.EMAIL:
         s = f"lower({r})"
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, {lit(EMAIL_FULL)}) "
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({{n}}, {lit(EMAIL_FULL)}) "
             "THEN 'invalid_format' END"
         )
         return Checks(s, problem)
@@ -301,7 +307,7 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
             f"WHEN starts_with({s0}, '0044') THEN '0' || substr({s0}, 5) ELSE {s0} END)"
         )
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({s}, '0[0-9]{{9,10}}') "
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({{n}}, '0[0-9]{{9,10}}') "
             "THEN 'invalid_format' END"
         )
         return Checks(s, problem)
