@@ -68,6 +68,13 @@ def test_full_run_writes_features_equal_to_the_online_path_and_batch_scores(
         alone = {pair: scorer.score(*pair).match_probability for pair in pairs}
         scorer.prefetch(pairs)  # comparison levels in DuckDB, weights in Python
         bulk = {pair: scorer.probability(*pair) for pair in pairs}
+        # With a floor, DuckDB drops the pairs below it: exactly those, no more.
+        floored = _Scorer(conn, params_from_settings(load_model(engine).settings))
+        floored.load(stored)
+        floored.prefetch(pairs, at_least=0.7)
+        assert set(floored.cache) == {pair for pair in pairs if alone[pair] >= 0.7}
+        assert floored.below == {pair for pair in pairs if alone[pair] < 0.7}
+        assert 0 < len(floored.cache) < len(pairs)
 
     con = duckdb_connection()
     build_features(con, records)

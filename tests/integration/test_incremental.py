@@ -56,7 +56,10 @@ def test_incremental_equals_a_full_rerun_and_keeps_decisions(engine: Engine) -> 
     write_people(engine, extra)
     # One changed record: a new date of birth.
     with engine.begin() as conn:
-        changed_id = conn.execute(select(SourceRecord.id).limit(1)).scalar_one()
+        # The oldest record (an unordered LIMIT 1 may pick one of the new ones on PostgreSQL).
+        changed_id = conn.execute(
+            select(SourceRecord.id).order_by(SourceRecord.id).limit(1)
+        ).scalar_one()
         conn.execute(
             update(SourceRecord)
             .where(SourceRecord.id == changed_id)

@@ -145,12 +145,20 @@ _SELECT = "SELECT " + ", ".join(STORED) + f" FROM {TABLE}"
 def read_rows(conn: Connection, record_ids: Iterable[int]) -> dict[int, FeatureRow]:
     """The stored features of these records (records without a row are left out)."""
     ids = sorted(set(record_ids))
-    stmt = text(_SELECT + " WHERE record_id IN :ids").bindparams(bindparam("ids", expanding=True))
     out: dict[int, FeatureRow] = {}
-    for start in range(0, len(ids), CHUNK):
-        for row in conn.execute(stmt, {"ids": ids[start : start + CHUNK]}):
-            decoded = decode(row)
-            out[decoded[0]] = decoded
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            if is_postgresql(conn):
+                cur.execute(_SELECT + " WHERE record_id = ANY(%s)", (chunk,))
+            else:
+                cur.execute(_SELECT + f" WHERE record_id IN ({', '.join('?' * len(chunk))})", chunk)
+            for row in cur.fetchall():
+                decoded = decode(row)
+                out[decoded[0]] = decoded
+    finally:
+        cur.close()
     return out
 
 

@@ -26,12 +26,13 @@ move old, unaffected pairs; open review items outside the region are left as the
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from joinedup.domain.comparisons import COMPARISONS, auto_link_allowed
 from joinedup.domain.match_clustering import constrained_merge, join_by_must_links
@@ -47,7 +48,7 @@ from joinedup.identity.batch_link import (
     thresholds_from_settings,
 )
 from joinedup.identity.bulk import bulk_insert, delete_where_in, jsonb, timestamp
-from joinedup.identity.bulk_scores import Weigher, comparison_vectors, probability
+from joinedup.identity.bulk_scores import BulkScorer, Weigher, probability
 from joinedup.identity.clustering import Thresholds
 from joinedup.identity.model import load_model
 from joinedup.identity.online.index import FeatureRow, to_features
@@ -146,11 +147,23 @@ def _last_run(engine: Engine) -> _LastRun | None:
 
 
 def _in_chunks(conn: Connection, sql: str, ids: Iterable[int]) -> list[Any]:
+    """Rows of `sql` whose `IN :ids` conditions take the ids a chunk at a time (through the
+    driver: compiling an expanding parameter list per statement cost seconds)."""
     values = sorted(set(ids))
     out: list[Any] = []
-    stmt = text(sql).bindparams(bindparam("ids", expanding=True))
-    for start in range(0, len(values), CHUNK):
-        out.extend(conn.execute(stmt, {"ids": values[start : start + CHUNK]}).all())
+    uses = sql.count(":ids")
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start : start + CHUNK]
+            if conn.dialect.name == "postgresql":
+                cur.execute(sql.replace("IN :ids", "= ANY(%(ids)s)"), {"ids": chunk})
+            else:
+                marks = "(" + ", ".join("?" * len(chunk)) + ")"
+                cur.execute(sql.replace(":ids", marks), chunk * uses)
+            out.extend(cur.fetchall())
+    finally:
+        cur.close()
     return out
 
 
@@ -165,12 +178,18 @@ class _Scorer:
         self.conn = conn
         self.params = params
         self.weigher = Weigher(params)
+        self.bulk = BulkScorer(params)
         self.tf = feature_store.TermFrequencyCache(conn)
         self.rows: dict[int, FeatureRow] = {}
         self.absent: set[int] = set()
         # (a, b) with a < b -> (match probability, comparison vector)
         self.cache: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
+        # Pairs known to score below the lower threshold (their exact figure is not kept).
+        self.below: set[tuple[int, int]] = set()
         self.allowed: dict[tuple[int, ...], bool] = {}  # the twins rule, by vector
+
+    def close(self) -> None:
+        self.bulk.close()
 
     def add(self, rows: Mapping[int, FeatureRow]) -> None:
         fresh = {r: row for r, row in rows.items() if r not in self.rows}
@@ -189,13 +208,33 @@ class _Scorer:
     def __contains__(self, record_id: object) -> bool:
         return record_id in self.rows
 
-    def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
+    @property
+    def pairs_scored(self) -> int:
+        return len(self.cache) + len(self.below)
+
+    def prefetch(self, pairs: Iterable[tuple[int, int]], at_least: float | None = None) -> None:
+        """Score these pairs in bulk; with `at_least`, pairs below that probability are
+        only remembered as such (DuckDB drops them before Python sees them)."""
         todo = sorted({(min(a, b), max(a, b)) for a, b in pairs} - self.cache.keys())
+        if at_least is not None:
+            todo = [pair for pair in todo if pair not in self.below]
+        if not todo:
+            return
+        self.bulk.add_rows({i: self.rows[i] for pair in todo for i in pair})
+        self.bulk.set_term_frequencies(self.tf)
+        # A hair under the threshold: the SQL sum may differ from Python's in the last bits.
+        min_weight = None if at_least is None else math.log2(at_least / (1 - at_least)) - 1e-6
         for start in range(0, len(todo), BULK):
-            for row in comparison_vectors(self.rows, todo[start : start + BULK]):
+            chunk = todo[start : start + BULK]
+            kept = set()
+            for row in self.bulk.vectors(chunk, min_weight):
                 a, b, gammas = row[0], row[1], row[2:]
                 weight = self.weigher.weight(gammas, self.rows[a], self.rows[b], self.tf)
                 self.cache[(a, b)] = (probability(weight), gammas)
+                kept.add((a, b))
+            if at_least is not None:
+                self.below.update(pair for pair in chunk if pair not in kept)
+        self.below.difference_update(self.cache.keys())
 
     def pair(self, a: int, b: int) -> tuple[float, tuple[int, ...]]:
         key = (a, b) if a < b else (b, a)
@@ -318,7 +357,7 @@ def run_incremental(
         say(f"scoring {len(changed_rows):,} changed records")
         region, prev_person, edges = _region(conn, scorer, sorted(seeds), closed, limits)
         out.region_records = len(region)
-        out.pairs_scored = len(scorer.cache)
+        out.pairs_scored = scorer.pairs_scored
         clock["score"] = round(time.monotonic() - t0, 2)
         t0 = time.monotonic()
         cluster_of, strength = _cluster(conn, scorer, region, edges, limits, out)
@@ -327,6 +366,7 @@ def run_incremental(
         say("assigning person numbers and writing")
         _write(conn, run_id, region, prev_person, closed, cluster_of, strength, now, out)
         out.review_items_opened = _review_items(conn, scorer, region, cluster_of, limits, run_id)
+        scorer.close()
         clock["write"] = round(time.monotonic() - t0, 2)
         out.seconds = round(time.monotonic() - started, 2)
         conn.execute(
@@ -345,16 +385,27 @@ def _region(
     limits: Thresholds,
 ) -> tuple[set[int], dict[int, int], dict[tuple[int, int], float]]:
     """The affected records, their previous persons, and the automatic-link candidates
-    (pairs at or above the upper threshold that the twins rule allows) among them."""
+    (pairs at or above the upper threshold that the twins rule allows) among them.
+
+    The changed records are scored against every stored candidate; the records they
+    reach by an automatic link, every record of the persons involved and their must-link
+    partners join the region. Pairs among the region's other records are then scored
+    within the region: their links to records outside it were settled by earlier runs."""
+    scorer.load(changed)
+    seeds = [r for r in changed if r in scorer]
+    edges: dict[tuple[int, int], float] = {}
+    reached = set(seeds)
+    candidates = feature_store.candidate_pairs(conn, {a: scorer.rows[a] for a in seeds})
+    scorer.load(b for found in candidates.values() for b in found)
+    _score_edges(scorer, candidates, limits, edges, reached)
+
     prev_person: dict[int, int] = {}
     region: set[int] = set()
-    scanned: set[int] = set()
     persons_in: set[int] = set()
-    edges: dict[tuple[int, int], float] = {}
-    frontier = set(changed)
     extra_persons: set[int] = set(closed.values())
+    frontier = reached
     for _ in range(MAX_EXPANSIONS):
-        # Whole persons of the records reached so far.
+        # Whole persons of the records reached so far, and their must-link partners.
         for rid, pid in _in_chunks(
             conn,
             "SELECT source_record_id, person_id FROM person_links WHERE source_record_id IN :ids",
@@ -383,35 +434,46 @@ def _region(
         ):
             frontier |= {int(a), int(b)}
         scorer.load(frontier)
-        frontier = {r for r in frontier if r in scorer}
-        region |= frontier
-        to_scan = frontier - scanned
-        if not to_scan:
-            break
-        candidates = feature_store.candidate_pairs(
-            conn, {a: scorer.rows[a] for a in sorted(to_scan)}
-        )
-        scorer.load(b for found in candidates.values() for b in found)
-        scorer.prefetch((a, b) for a, found in candidates.items() for b in found if b in scorer)
-        reached: set[int] = set()
-        for a in sorted(to_scan):
-            scanned.add(a)
-            for b in sorted(candidates[a]):
-                if b not in scorer:
-                    continue
-                p = scorer.probability(a, b)
-                if p >= limits.upper and scorer.auto_ok(a, b):
-                    edges[(min(a, b), max(a, b))] = p
-                    if b not in region:
-                        reached.add(b)
-        frontier = reached
+        frontier = {r for r in frontier if r in scorer} - region
         if not frontier:
             break
+        region |= frontier
+
+    # Pairs among the rest of the region, blocked in DuckDB over the region's rows.
+    scorer.bulk.add_rows({r: scorer.rows[r] for r in region})
+    inside: dict[int, set[int]] = {}
+    for a, b in scorer.bulk.pairs_within(region):
+        inside.setdefault(a, set()).add(b)
+    _score_edges(scorer, inside, limits, edges, set())
     return (
         region,
         prev_person,
         {k: p for k, p in edges.items() if k[0] in region and k[1] in region},
     )
+
+
+def _score_edges(
+    scorer: _Scorer,
+    candidates: Mapping[int, set[int]],
+    limits: Thresholds,
+    edges: dict[tuple[int, int], float],
+    reached: set[int],
+) -> None:
+    """Score the candidate pairs (only those at or above the lower threshold matter: links
+    and review items) and keep the automatic-link ones; `reached` gains their records."""
+    scorer.prefetch(
+        ((a, b) for a, found in candidates.items() for b in found if b in scorer),
+        at_least=limits.lower,
+    )
+    for a in sorted(candidates):
+        for b in sorted(candidates[a]):
+            key = (min(a, b), max(a, b))
+            if b not in scorer or key in scorer.below or key in edges:
+                continue
+            p = scorer.probability(a, b)
+            if p >= limits.upper and scorer.auto_ok(a, b):
+                edges[key] = p
+                reached.add(b)
 
 
 def _cluster(
@@ -424,14 +486,20 @@ def _cluster(
 ) -> tuple[dict[int, int], dict[int, float]]:
     """The batch's clustering restricted to the region: record -> cluster key (the smallest
     record id in it), and each record's strongest accepted link."""
-    constraints = _in_chunks(
-        conn,
-        "SELECT record_id_l, record_id_r, kind FROM match_constraints "
-        "WHERE record_id_l IN :ids AND record_id_r IN :ids",
-        region,
-    )
-    cannot = {(int(a), int(b)) for a, b, k in constraints if k == "cannot_link"}
-    must = [(int(a), int(b)) for a, b, k in constraints if k == "must_link"]
+    # Looked up by one side and filtered here: the ids go in chunks, and a pair whose two
+    # records fall in different chunks must still be found.
+    constraints = {
+        (int(a), int(b), str(k))
+        for a, b, k in _in_chunks(
+            conn,
+            "SELECT record_id_l, record_id_r, kind FROM match_constraints "
+            "WHERE record_id_l IN :ids",
+            region,
+        )
+        if int(b) in region
+    }
+    cannot = {(a, b) for a, b, k in constraints if k == "cannot_link"}
+    must = sorted((a, b) for a, b, k in constraints if k == "must_link")
     auto = {pair: p for pair, p in edges.items() if pair not in cannot}
     out.auto_links = len(auto)
     parent = {r: r for r in region}

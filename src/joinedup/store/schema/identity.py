@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,10 +96,16 @@ class LinkageFeatures(Base):
 
     __tablename__ = "linkage_features"
     __table_args__ = (
-        Index("ix_linkage_features_nhs_number", "nhs_number"),
-        Index("ix_linkage_features_upn", "upn"),
-        Index("ix_linkage_features_uln", "uln"),
-        Index("ix_linkage_features_ni_number", "ni_number"),
+        # Partial: most records have no UPN, ULN or NI number, and NULL never blocks.
+        *(
+            Index(
+                f"ix_linkage_features_{c}",
+                c,
+                sqlite_where=text(f"{c} IS NOT NULL"),
+                postgresql_where=text(f"{c} IS NOT NULL"),
+            )
+            for c in ("nhs_number", "upn", "uln", "ni_number")
+        ),
         # Wide indexes hold every column of the rules they serve, so a rule is answered
         # from the index alone (a date of birth is shared by ~90 records at a million
         # persons: reading each row from the table was most of a run's time).

@@ -504,12 +504,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_linkage_features_family_block', ['family_ph', 'given_key', 'dob_y', 'dob_m', 'dob_d'], unique=False)
         batch_op.create_index('ix_linkage_features_family_name', ['family_name'], unique=False)
         batch_op.create_index('ix_linkage_features_given_name', ['given_name'], unique=False)
-        batch_op.create_index('ix_linkage_features_nhs_number', ['nhs_number'], unique=False)
-        batch_op.create_index('ix_linkage_features_ni_number', ['ni_number'], unique=False)
+        batch_op.create_index('ix_linkage_features_nhs_number', ['nhs_number'], unique=False, sqlite_where=sa.text('nhs_number IS NOT NULL'), postgresql_where=sa.text('nhs_number IS NOT NULL'))
+        batch_op.create_index('ix_linkage_features_ni_number', ['ni_number'], unique=False, sqlite_where=sa.text('ni_number IS NOT NULL'), postgresql_where=sa.text('ni_number IS NOT NULL'))
         batch_op.create_index('ix_linkage_features_postcode_family_sex', ['postcode', 'family_ph', 'sex'], unique=False)
         batch_op.create_index('ix_linkage_features_postcode_given', ['postcode', 'given_key'], unique=False)
-        batch_op.create_index('ix_linkage_features_uln', ['uln'], unique=False)
-        batch_op.create_index('ix_linkage_features_upn', ['upn'], unique=False)
+        batch_op.create_index('ix_linkage_features_uln', ['uln'], unique=False, sqlite_where=sa.text('uln IS NOT NULL'), postgresql_where=sa.text('uln IS NOT NULL'))
+        batch_op.create_index('ix_linkage_features_upn', ['upn'], unique=False, sqlite_where=sa.text('upn IS NOT NULL'), postgresql_where=sa.text('upn IS NOT NULL'))
 
     op.create_table('person_links',
     sa.Column('source_record_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -619,12 +619,12 @@ def downgrade() -> None:
 
     op.drop_table('person_links')
     with op.batch_alter_table('linkage_features', schema=None) as batch_op:
-        batch_op.drop_index('ix_linkage_features_upn')
-        batch_op.drop_index('ix_linkage_features_uln')
+        batch_op.drop_index('ix_linkage_features_upn', sqlite_where=sa.text('upn IS NOT NULL'), postgresql_where=sa.text('upn IS NOT NULL'))
+        batch_op.drop_index('ix_linkage_features_uln', sqlite_where=sa.text('uln IS NOT NULL'), postgresql_where=sa.text('uln IS NOT NULL'))
         batch_op.drop_index('ix_linkage_features_postcode_given')
         batch_op.drop_index('ix_linkage_features_postcode_family_sex')
-        batch_op.drop_index('ix_linkage_features_ni_number')
-        batch_op.drop_index('ix_linkage_features_nhs_number')
+        batch_op.drop_index('ix_linkage_features_ni_number', sqlite_where=sa.text('ni_number IS NOT NULL'), postgresql_where=sa.text('ni_number IS NOT NULL'))
+        batch_op.drop_index('ix_linkage_features_nhs_number', sqlite_where=sa.text('nhs_number IS NOT NULL'), postgresql_where=sa.text('nhs_number IS NOT NULL'))
         batch_op.drop_index('ix_linkage_features_given_name')
         batch_op.drop_index('ix_linkage_features_family_name')
         batch_op.drop_index('ix_linkage_features_family_block')
