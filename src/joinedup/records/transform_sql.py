@@ -139,7 +139,9 @@ def received_expr(rule: FieldRule, column_sql: dict[str, str]) -> str:
         items = _split_items(value, rule.split)
         if rule.lookup:
             items = f"list_transform({items}, lambda j: {_lookup('j', rule)})"
-        return f"(CASE WHEN {value} IS NULL OR len({items}) = 0 THEN NULL ELSE {items} END)"
+        # NULL for a NULL value (the list functions propagate it) or no items; nullif
+        # evaluates the list once, a CASE would build it twice.
+        return f"nullif({items}, []::VARCHAR[])"
     return _lookup(value, rule)
 
 
