@@ -3,23 +3,27 @@
 The records that are new, changed or closed since the last finished run, and the records of
 must-link / cannot-link decisions taken since, are scored against the stored candidate
 index (`feature_store`: every active record's features in `linkage_features`, candidates
-fetched by the batch's blocking rules in SQL, scores by the batch's arithmetic, tested
-equal) and among themselves. The *affected region* is those records plus every record of
-the persons they touch, closed over automatic links and must-links, so a region is a union
-of whole persons and whole would-be clusters. Inside it the batch's steps run unchanged:
-automatic links at the upper threshold (twins rule, cannot-links), the chaining guard with
-constrained merging (`domain.match_clustering`), must-links joining clusters, and the
-greatest-overlap takeover of person numbers (`domain.match_takeover`) with the batch's own
-person-history writer. Records outside the
-region keep their persons untouched. Nothing reads every record: the changed ones are found
-by `source_records.updated_at` (indexed), everything else by record or by blocking key.
+fetched by the batch's blocking rules in SQL, comparison levels evaluated in bulk in DuckDB
+with the batch's SQL, weights by the batch's arithmetic, tested equal) and among
+themselves. The *affected region* is those records, the records they reach by an automatic
+link, every record of the persons involved and their must-link partners, so a region is a
+union of whole persons. Pairs among the region's other records are blocked and scored
+within the region. Inside it the batch's steps run unchanged: automatic links at the upper
+threshold (twins rule, cannot-links), the chaining guard with constrained merging
+(`domain.match_clustering`), must-links joining clusters, and the greatest-overlap
+takeover of person numbers (`domain.match_takeover`) with the batch's own person-history
+writer. Records outside the region keep their persons untouched. Nothing reads every
+record: the changed ones are found by `source_records.updated_at` (indexed), everything
+else by record, by person or by blocking key.
 
 `link(engine, full=None)` (`joinedup link run`): a full run the first time, after a new model
 was trained, or with `full=True`; incremental after that.
 
-Differences from a full re-run: pairs between two unchanged records are not re-scored
-unless one of them is in the region, so term-frequency shifts from the new records do not
-move old, unaffected pairs; open review items outside the region are left as they are.
+Differences from a full re-run: a pair of two unchanged records is re-scored only when both
+are in the region, so an unchanged record's links to records outside the region stay as the
+run that made them decided (a chain the guard cut earlier is not re-examined unless a
+changed record reaches it), and term-frequency shifts from the new records do not move old,
+unaffected pairs; open review items outside the region are left as they are.
 `benchmarks/incremental.py` measures the agreement.
 """
 
