@@ -4,12 +4,13 @@ Features come from `match_features` (the functions the batch link runs per disti
 memoised per distinct value here too, so loading a million records costs one call per
 distinct name, postcode and address line rather than one per record.
 
-Keeping current across processes: the index remembers a high-water mark, the latest
-`source_records.updated_at` and `person_links.linked_at` it has seen. `refresh` re-reads the
-rows at or after the mark minus `OVERLAP` (a transaction that committed late with an
-earlier timestamp is still caught; applying a row twice is harmless) and the persons
-created since. Every process holds its own index, built on start and refreshed before each
-registration (under the registration lock) and at most every `max_age` seconds for matches.
+Keeping current across processes: the index remembers when its last read started.
+`refresh` re-reads the records, links and person changes stamped at or after that mark
+minus `OVERLAP` (a transaction that committed late with an earlier timestamp is still
+caught; applying a row twice is harmless). The first load takes the stored features of the
+last link run (`linkage_features`) and then the records changed since that run started.
+Every process holds its own index, built on start and refreshed before each registration
+(under the registration lock) and at most every `max_age` seconds for matches.
 """
 
 from __future__ import annotations
@@ -147,14 +148,6 @@ def _as_utc(value: Any) -> dt.datetime | None:
     return value  # type: ignore[no-any-return]
 
 
-def _later(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
-
-
 def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[Any]:
     result = conn.execution_options(stream_results=True, yield_per=50_000).execute(
         text(sql), params
@@ -174,52 +167,52 @@ def _stored_index_mark(conn: Connection) -> dt.datetime | None:
 
 
 def _first_load(
-    engine: Engine, index: CandidateIndex, state: StoreState, builder: FeatureBuilder
-) -> int:
-    """Fill the index: from the stored features when a link run wrote them (what changed
-    since is then read by the refresh that follows), else from every active record."""
+    engine: Engine, index: CandidateIndex, builder: FeatureBuilder
+) -> tuple[int, dt.datetime | None]:
+    """Fill the index: from the stored features when a link run wrote them, else from
+    every active record. Returns the rows applied and the time from which changed records
+    must still be read (the last run's start for stored features)."""
     applied = 0
     with engine.connect() as conn:
         stored_mark = _stored_index_mark(conn)
         if stored_mark is not None:
-            state.records_mark = stored_mark
             intern = index.intern_table
             for row in feature_store.iter_all(conn):
                 index.add(row[0], tuple(v if v is None else intern.setdefault(v, v) for v in row))
                 applied += 1
-            return applied
-        # The mark is taken before reading, so a row changed meanwhile is re-read by the
-        # next refresh; the rows come through the batch's fast Arrow reader.
-        mark = conn.execute(text("SELECT max(updated_at) FROM source_records")).scalar()
-    state.records_mark = _as_utc(mark)
+            return applied, stored_mark
     for batch in read_linkage_records(engine).to_batches(max_chunksize=50_000):
         for record in batch.to_pylist():
             index.add(int(record["id"]), builder.row(record))
             applied += 1
-    return applied
+    return applied, None
 
 
 def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: FeatureBuilder) -> int:
     """Read everything (or, with marks set, what changed since); returns rows applied.
 
-    Every query after the first load is a range on an indexed timestamp
+    A mark is the time a read started: the next refresh reads the rows stamped at or after
+    it minus `OVERLAP`, each query a range on an indexed timestamp
     (`source_records.updated_at`, `person_links.linked_at`, `person_history.at`), so a
-    refresh with nothing new costs a few index probes."""
+    refresh with nothing new in the last two minutes reads nothing."""
+    started = dt.datetime.now(dt.UTC)
     first = state.records_mark is None
-    applied = _first_load(engine, index, state, builder) if first else 0
-    since_records = state.records_mark - OVERLAP if state.records_mark else None
+    since_records: dt.datetime | None
+    if first:
+        applied, stored_mark = _first_load(engine, index, builder)
+        since_records = stored_mark - OVERLAP if stored_mark else None
+    else:
+        applied = 0
+        since_records = state.records_mark - OVERLAP if state.records_mark else None
     since_links = None if first or not state.links_mark else state.links_mark - OVERLAP
     since_persons = None if first or not state.persons_mark else state.persons_mark - OVERLAP
     with engine.connect() as conn:
-        # Taken before reading: a person changed while we read is read again next time.
-        persons_mark = _as_utc(conn.execute(text("SELECT max(at) FROM person_history")).scalar())
         if since_records is not None:
             bind_records = timestamp(conn, since_records)
             records_sql = _SELECT + " WHERE updated_at >= :since"
             for row in _rows(conn, records_sql, {"since": bind_records}):
                 record = row._mapping
                 record_id = int(record["id"])
-                state.records_mark = _later(state.records_mark, _as_utc(record["updated_at"]))
                 if record["status"] != "active":
                     index.remove(record_id)
                     state.person_of.pop(record_id, None)
@@ -240,12 +233,11 @@ def load(engine: Engine, index: CandidateIndex, state: StoreState, builder: Feat
             state.number_of[int(pid)] = str(number)
             state.status_of[int(pid)] = str(status)
             state.max_person_id = max(state.max_person_id, int(pid))
-        state.persons_mark = _later(state.persons_mark, persons_mark)
-        links_sql = "SELECT source_record_id, person_id, linked_at FROM person_links" + (
+        links_sql = "SELECT source_record_id, person_id FROM person_links" + (
             " WHERE linked_at >= :since" if since_links else ""
         )
         bind_links = timestamp(conn, since_links) if since_links else None
-        for record_id, person_id, linked_at in _rows(conn, links_sql, {"since": bind_links}):
+        for record_id, person_id in _rows(conn, links_sql, {"since": bind_links}):
             state.person_of[int(record_id)] = int(person_id)
-            state.links_mark = _later(state.links_mark, _as_utc(linked_at))
+    state.records_mark = state.links_mark = state.persons_mark = started
     return applied
