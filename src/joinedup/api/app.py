@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -41,12 +43,17 @@ API_ROUTERS: list[tuple[str, str]] = [
 ]
 
 
-# Connections each worker process keeps. FastAPI runs sync routes in a thread pool of 40
-# threads; a known-to view holds a connection for its one transaction (and authentication
-# one more, briefly). With fewer pooled connections than busy threads, the overflow ones
-# would be opened and closed per request (a new PostgreSQL backend each time).
+# Connections each worker process keeps: more than the threads running routes (a view holds
+# one for its transaction, authentication one more, briefly; the matcher's warm-up one).
+# With fewer pooled connections than busy threads, the overflow ones would be opened and
+# closed per request (a new PostgreSQL backend each time).
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
+# Threads running sync routes per worker (anyio's default is 40). A view is about half CPU
+# (Python holds the GIL) and half waiting on PostgreSQL, so a few threads keep a core busy;
+# dozens only take turns on the GIL, every request slowed by all the others (the tail
+# latency grows, the throughput does not).
+API_THREADS = int(os.environ.get("JOINEDUP_API_THREADS", "8"))
 
 
 def _store_engine(settings: Settings) -> Engine:
@@ -85,6 +92,7 @@ def create_app(
         if getattr(app.state, "engine", None) is None:
             app.state.engine = _store_engine(settings)
             ensure_schema(app.state.engine)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         if warm_matcher:
             app.state.matcher_ready = threading.Event()
             threading.Thread(

@@ -7,6 +7,8 @@ import typer
 from joinedup.cli.common import console, state
 from joinedup.config import get_settings
 
+WORKER_HEALTHCHECK_SECONDS = 120
+
 
 def register(app: typer.Typer) -> None:
     app.command("serve", help="Serve the partner API (/api/v1, /fhir) with uvicorn.")(serve_command)
@@ -17,6 +19,12 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    warm_matcher: bool = typer.Option(
+        True,
+        "--warm-matcher/--no-warm-matcher",
+        help="Build the online matcher's index in each worker at start-up (the matching "
+        "routes answer 503 until it is built); without, the first match builds it.",
+    ),
 ) -> None:
     import os
 
@@ -28,6 +36,7 @@ def serve_command(
     # several): hand the chosen store over through the environment and forget settings read
     # before `--database-url` was known.
     os.environ["JOINEDUP_DATABASE_URL"] = st.database_url
+    os.environ["JOINEDUP_WARM_MATCHER"] = "1" if warm_matcher else "0"
     get_settings.cache_clear()
     console.print(f"joinedup serving on http://{host}:{port} (store: {st.database_url})")
     uvicorn.run(
@@ -37,4 +46,9 @@ def serve_command(
         workers=workers,
         log_level=st.settings.log_level.lower(),
         proxy_headers=True,
+        # With several workers, uvicorn's supervisor kills a worker that leaves a health
+        # check unanswered for this long (default 5 s). A worker building the online
+        # matcher's index at start-up (a minutes-long, CPU-bound load in a thread) can miss
+        # 5 s on a busy machine and would be killed and restarted, again and again.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
