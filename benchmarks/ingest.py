@@ -120,6 +120,12 @@ def duckdb_read(path: Path, workdir: Path) -> tuple[float, float]:
     return elapsed, cpu
 
 
+def _load() -> str:
+    # Other work on the machine slows every figure down, the reference's included.
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -137,6 +143,7 @@ def main() -> None:
             )
         # CPU seconds (all threads) are printed too: on a shared machine the wall-clock
         # figures swing with other load, the CPU ones much less.
+        print(f"{os.cpu_count()} CPUs; {_load()}")
         ref, ref_cpu = duckdb_read(path, workdir)
         print(
             f"DuckDB read_csv into a table: {ref:.2f} s ({args.rows / ref:,.0f} rows/s), "
@@ -160,7 +167,7 @@ def main() -> None:
                 f"{report.rows_new:,} new, {report.rows_unchanged:,} unchanged)"
             )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS {peak:,.0f} MB; store {engine.dialect.name}")
+        print(f"peak RSS {peak:,.0f} MB; store {engine.dialect.name}; {_load()}")
         engine.dispose()
 
 
