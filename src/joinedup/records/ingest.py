@@ -292,11 +292,12 @@ def _transformed(
     connection of its own (one thread each): the query is most of an ingest's work."""
     local = threading.local()
     connections: list[duckdb.DuckDBPyConnection] = []
+    numbers = itertools.count()  # next() is atomic: each connection spills to its own folder
 
     def transform_one(item: tuple[pa.RecordBatch, int, pa.Table]) -> _Chunk:
         duck = getattr(local, "duck", None)
         if duck is None:
-            spill = workdir / f"duckdb-{len(connections)}"
+            spill = workdir / f"duckdb-{next(numbers)}"
             duck = duckdb.connect(config={"threads": 1, "temp_directory": str(spill)})
             duck.execute("SET enable_progress_bar = false")
             local.duck = duck
