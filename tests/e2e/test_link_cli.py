@@ -99,6 +99,8 @@ def test_train_run_evaluate_export_show_and_decide(tmp_path: Path) -> None:
     decided = _joinedup(db, "link", "decide", ref(a[0]), ref(b[0]), "--same", "--reason", "test")
     assert decided.returncode == 0, decided.stderr
     rerun = json.loads(_joinedup(db, "link", "run", "--json").stdout)
+    # After the first run `link run` is incremental: it re-links the decided records.
+    assert rerun["kind"] == "incremental" and rerun["decisions_applied"] == 1
     assert rerun["persons_merged"] == 1
 
     shown = _joinedup(db, "person", "show", second, "--json")

@@ -343,18 +343,14 @@ def run_incremental(
         scorer = _Scorer(conn, params_from_settings(model.settings))
         scorer.add(changed_rows)
         # Decisions taken since the last run re-link their records too.
-        decided = {
-            int(r)
-            for pair in conn.execute(
-                text(
-                    "SELECT record_id_l, record_id_r FROM match_constraints "
-                    "WHERE created_at >= :since"
-                ),
-                {"since": timestamp(conn, last.started_at)},
-            )
-            for r in pair
-        }
-        out.decisions_applied = len(decided) // 2
+        decisions = conn.execute(
+            text(
+                "SELECT record_id_l, record_id_r FROM match_constraints WHERE created_at >= :since"
+            ),
+            {"since": timestamp(conn, last.started_at)},
+        ).all()
+        decided = {int(r) for pair in decisions for r in pair}
+        out.decisions_applied = len(decisions)
         seeds = set(changed_rows) | decided
         clock["read"] = round(time.monotonic() - t0, 2)
         t0 = time.monotonic()
