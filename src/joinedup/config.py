@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field(
         default="600/minute", description="Requests allowed per API token (moving window)."
     )
+    api_threads: int = Field(
+        default=8,
+        ge=1,
+        description="Threads per API worker running routes (a view is half Python, half "
+        "waiting on the database; more threads than a few only take turns on the GIL).",
+    )
     fhir_identifier_base: str = Field(
         default="https://joinedup.invalid/Id",
         description="Base URI of the FHIR identifier systems joinedup names itself "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,11 +48,10 @@ API_ROUTERS: list[tuple[str, str]] = [
 # closed per request (a new PostgreSQL backend each time).
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
-# Threads running sync routes per worker (anyio's default is 40). A view is about half CPU
-# (Python holds the GIL) and half waiting on PostgreSQL, so a few threads keep a core busy;
-# dozens only take turns on the GIL, every request slowed by all the others (the tail
-# latency grows, the throughput does not).
-API_THREADS = int(os.environ.get("JOINEDUP_API_THREADS", "8"))
+# Threads running sync routes per worker: `Settings.api_threads` (anyio's default is 40). A
+# view is about half CPU (Python holds the GIL) and half waiting on PostgreSQL, so a few
+# threads keep a core busy; dozens only take turns on the GIL, every request slowed by all
+# the others (the tail latency grows, the throughput does not).
 
 
 def _store_engine(settings: Settings) -> Engine:
@@ -92,7 +90,7 @@ def create_app(
         if getattr(app.state, "engine", None) is None:
             app.state.engine = _store_engine(settings)
             ensure_schema(app.state.engine)
-        anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         if warm_matcher:
             app.state.matcher_ready = threading.Event()
             threading.Thread(
