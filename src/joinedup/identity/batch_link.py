@@ -432,6 +432,21 @@ def _contributions(
     return out
 
 
+# The columns a link run fills when it opens review items (batch and incremental runs).
+REVIEW_ITEM_COLUMNS = (
+    "kind",
+    "record_id_l",
+    "record_id_r",
+    "match_probability",
+    "match_weight",
+    "details",
+    "status",
+    "run_id",
+    "created_at",
+    "updated_at",
+)
+
+
 def _write_review_items(
     conn: Connection,
     con: duckdb.DuckDBPyConnection,
@@ -553,18 +568,7 @@ def _write_review_items(
     bulk_insert(
         conn,
         "review_items",
-        (
-            "kind",
-            "record_id_l",
-            "record_id_r",
-            "match_probability",
-            "match_weight",
-            "details",
-            "status",
-            "run_id",
-            "created_at",
-            "updated_at",
-        ),
+        REVIEW_ITEM_COLUMNS,
         fresh,
     )
     return int(

@@ -45,6 +45,7 @@ from joinedup.domain.match_takeover import take_over
 from joinedup.errors import InvalidInput
 from joinedup.identity import feature_store
 from joinedup.identity.batch_link import (
+    REVIEW_ITEM_COLUMNS,
     RunSummary,
     _create_persons,
     _record_changes,
@@ -677,17 +678,6 @@ def _review_items(
     return bulk_insert(
         conn,
         "review_items",
-        (
-            "kind",
-            "record_id_l",
-            "record_id_r",
-            "match_probability",
-            "match_weight",
-            "details",
-            "status",
-            "run_id",
-            "created_at",
-            "updated_at",
-        ),
+        REVIEW_ITEM_COLUMNS,
         fresh,
     )
