@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from joinedup.domain.comparisons import FEATURE_COLUMNS, PREDICTION_BLOCKING_RULES
@@ -134,10 +134,6 @@ class CandidateIndex:
                 self.tf_counts[column][value] += 1
                 self.tf_totals[column] += 1
 
-    def add_many(self, items: Iterable[tuple[int, FeatureRow]]) -> None:
-        for record_id, row in items:
-            self.add(record_id, row)
-
     def remove(self, record_id: int) -> None:
         row = self.rows.pop(record_id, None)
         if row is None:
@@ -161,9 +157,6 @@ class CandidateIndex:
         """Shared values (one object per distinct name, postcode, ...) for rows built
         elsewhere."""
         return self._intern
-
-    def interned(self, features: Mapping[str, Any]) -> FeatureRow:
-        return to_row(features, self._intern)
 
     def candidates(self, row: FeatureRow, exclude: int | None = None) -> list[int]:
         """Ids of the indexed records that some blocking rule pairs with `row`."""
