@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from joinedup.records.organisations import add_organisation
+from joinedup.records.versions import version_record
 from joinedup.store.schema.core import Dataset
 from joinedup.store.schema.records import SourceRecord, SourceRecordVersion
 
@@ -65,9 +66,11 @@ def records(engine: Engine, dataset: str = "cases") -> dict[str, Any]:
 
 
 def versions(engine: Engine, record_id: int) -> list[dict[str, Any]]:
+    """The record's versions; `record` is the record as received (filled in from the stored
+    fields where the version points at them), `stored` the column as written."""
     with engine.connect() as conn:
         return [
-            dict(r)
+            {**dict(r), "stored": r["record"], "record": version_record(conn, r)}
             for r in conn.execute(
                 select(SourceRecordVersion)
                 .where(SourceRecordVersion.source_record_id == record_id)

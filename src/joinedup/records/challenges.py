@@ -23,6 +23,7 @@ from joinedup.domain.core_format import core_format, identifier_scheme, spec_for
 from joinedup.domain.validation import check_value, describe
 from joinedup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from joinedup.records.bulk_write import utc_now
+from joinedup.records.versions import materialise, version_record
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.records import DataChallenge, SourceRecord, SourceRecordVersion
 
@@ -191,8 +192,7 @@ def raise_challenge(
         if record_id is None:
             raise NotFound(f"Record {local_id!r} is not in {org}/{dataset}.")
         _checked(int(ds.format_version or 1), field, proposed_value)
-        version = _current_version(conn, record_id)
-        record = (version["record"] if version else None) or {}
+        record = version_record(conn, _current_version(conn, record_id))
         current = _as_text(record.get(field))
         if current == proposed_value:
             raise InvalidInput(f"The record's {field} is already {proposed_value!r}.")
@@ -277,8 +277,9 @@ def _apply_correction(
         .where(SourceRecord.id == record_id)
     ).one()
     typed = _checked(int(rec.format_version or 1), field, proposed)
-    current = _current_version(conn, record_id)
-    record = dict((current["record"] if current else None) or {})
+    record = version_record(conn, _current_version(conn, record_id))
+    # Versions that point at the stored fields get their own copy before those change.
+    materialise(conn, [record_id])
     record[field] = typed if isinstance(typed, list) else proposed
     flags = dict(rec.quality_flags or {})
     flags.pop(field, None)
@@ -400,7 +401,7 @@ def reapply_corrections(
         if ch.source_record_id not in ids:
             continue
         version = _current_version(conn, ch.source_record_id)
-        received = _as_text(((version["record"] if version else None) or {}).get(ch.field))
+        received = _as_text(version_record(conn, version).get(ch.field))
         if received == ch.current_value:
             _apply_correction(
                 conn, ch.source_record_id, ch.field, ch.proposed_value, ch.id, batch_id, actor, now

@@ -21,6 +21,7 @@ Extract semantics:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -54,6 +55,7 @@ from joinedup.records.prefetch import Prefetch, ordered_map
 from joinedup.records.quality import QualityCounter, local_id_quality
 from joinedup.records.sources import SourceFile, detect_encoding, detect_format, open_source
 from joinedup.records.transform_sql import Transform
+from joinedup.records.versions import materialise
 from joinedup.store import UnitOfWork
 from joinedup.store.schema.core import Dataset
 from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch, SourceRecord
@@ -234,7 +236,7 @@ class _Rows:
     values: list[list[Any]]
     lids: list[Any]
     hashes: list[Any]
-    records: list[Any]
+    received: list[Any]
     flags: list[Any]
 
 
@@ -262,7 +264,7 @@ def _rows(sub: pa.Table, db_columns: Sequence[str]) -> _Rows:
         [sub.column(c).to_pylist() for c in db_cols],
         sub.column("local_id").to_pylist(),
         sub.column("_hash").to_pylist(),
-        sub.column("_record").to_pylist(),
+        sub.column("_received").to_pylist(),
         sub.column("quality_flags").to_pylist(),
     )
 
@@ -432,10 +434,13 @@ def _insert_new(run: _Run, rows: _Rows) -> None:
             "updated_at": run.now_db,
         },
     )
+    # A version holds no copy of the record (`joinedup.records.versions`), only the values
+    # received otherwise than stored: usually none.
+    differ = any(r is not None for r in rows.received)
     w.insert(
         "source_record_versions",
-        ["source_record_id", "content_hash", "record", "quality_flags"],
-        zip(ids, rows.hashes, rows.records, rows.flags, strict=True),
+        ["source_record_id", "content_hash", "quality_flags", *(["received"] if differ else [])],
+        zip(ids, rows.hashes, rows.flags, *([rows.received] if differ else []), strict=True),
         {
             "version": 1,
             "batch_id": run.batch_id,
@@ -455,6 +460,8 @@ def _update_changed(run: _Run, sub: pa.Table, changed: list[tuple[int, _Existing
     ids = [known.id for _, known, _ in changed]
     versions = [known.version + 1 for _, known, _ in changed]
     nulls = {c: None for c in _CORE_COLUMNS if c not in db_cols}
+    # Versions that point at the stored fields get their own copy before those change.
+    materialise(run.conn, ids)
     w.update_by_id(
         "source_records",
         ["content_hash", "version", *db_cols],
@@ -469,12 +476,12 @@ def _update_changed(run: _Run, sub: pa.Table, changed: list[tuple[int, _Existing
     )
     w.insert(
         "source_record_versions",
-        ["source_record_id", "version", "content_hash", "record", "quality_flags", "change"],
+        ["source_record_id", "version", "content_hash", "received", "quality_flags", "change"],
         zip(
             ids,
             versions,
             hashes,
-            sub.column("_record").to_pylist(),
+            sub.column("_received").to_pylist(),
             sub.column("quality_flags").to_pylist(),
             [change for _, _, change in changed],
             strict=True,
@@ -496,8 +503,9 @@ def _close_missing(run: _Run) -> int:
     w = run.writer
     w.executemany(
         "INSERT INTO source_record_versions (source_record_id, version, batch_id, content_hash, "
-        "record, quality_flags, change, changed_by, created_at) "
-        "SELECT v.source_record_id, v.version + 1, ?, v.content_hash, v.record, v.quality_flags, "
+        "record, received, quality_flags, change, changed_by, created_at) "
+        "SELECT v.source_record_id, v.version + 1, ?, v.content_hash, v.record, v.received, "
+        "v.quality_flags, "
         "'closed', ?, ? FROM source_record_versions v WHERE v.source_record_id = ? AND v.version = ?",
         [(run.batch_id, run.actor, run.now_db, rid, ver) for rid, ver in to_close],
     )
@@ -670,6 +678,27 @@ def _record_failure(
     return batch_id
 
 
+@contextlib.contextmanager
+def _bulk_settings(conn: Connection) -> Iterator[None]:
+    """SQLite settings for the batch's connection, put back when the batch has ended.
+
+    A 256 MiB page cache. Foreign keys are not checked: the batch writes only references
+    it has just made (its dataset, its own batch row, the ids it allocated for its records),
+    and the checks were 5% of a first load. PostgreSQL checks them as ever, and the test
+    suite runs on both. Both pragmas must be set outside a transaction."""
+    raw: Any = conn.connection.driver_connection
+    if conn.dialect.name != "sqlite" or raw.in_transaction:
+        yield
+        return
+    raw.execute("PRAGMA cache_size = -262144")
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute("PRAGMA cache_size = -2000")
+
+
 def _run_batch(
     engine: Engine,
     src: SourceFile,
@@ -708,10 +737,7 @@ def _run_batch(
     transform = Transform(spec, table.columns, fmt, as_of)
     counter = QualityCounter(transform.dq_fields, [f.name for f in fmt.fields if f.unique_expected])
     now = utc_now()
-    with engine.connect() as conn, conn.begin():
-        raw: Any = conn.connection.driver_connection
-        if conn.dialect.name == "sqlite":
-            raw.execute("PRAGMA cache_size = -262144")
+    with engine.connect() as conn, _bulk_settings(conn), conn.begin():
         batch_id = conn.execute(
             insert(IngestBatch)
             .values(
@@ -870,8 +896,6 @@ def _run_batch(
                 },
             )
         )
-        if conn.dialect.name == "sqlite":
-            raw.execute("PRAGMA cache_size = -2000")
 
 
 def _reason_kind(reason: str) -> str:

@@ -7,7 +7,8 @@ Python. The rules mirror the pure-Python reference in `joinedup.domain.mapping` 
 `joinedup.domain.validation`; `tests/unit/test_transform_agreement.py` checks that both
 give the same results on generated rows.
 
-Output columns: `_row`, `local_id`, `_hash`, `_record`; the typed store columns
+Output columns: `_row`, `local_id`, `_hash`, `_record`, `_received` (the values as received
+that differ from the stored fields, else NULL); the typed store columns
 (`db_columns`, with `quality_flags`); per mapped field `q:<f>` (its problem code), and for
 `identifier:SCHEME` fields `t:<f>` (the typed value).
 """
@@ -453,6 +454,22 @@ class Transform:
             ("attributes", "_attributes")
         ]
         outs.append(f"{_json_object(record_entries)} AS _record")
+        # Where the record as received differs from its stored fields (an invalid value, one
+        # in another format, an untidy postcode): those values as received, a JSON object.
+        # Its version stores only this (`joinedup.records.versions`); usually it is NULL.
+        received = []
+        for target, c in checks.items():
+            if target == "local_id":
+                continue
+            r = ident("r:" + target)
+            stored = ident("n:" + target) if c.is_list else typed[target]
+            received.append(
+                (
+                    target,
+                    f"CASE WHEN {r} IS DISTINCT FROM {stored} THEN coalesce(to_json({r}), 'null') END",
+                )
+            )
+        outs.append(f"{_json_object(received)} AS _received")
         for target in self.dq_fields:
             # The problem code; "present" is counted from the typed value and this, and
             # examples are read from `_record` (few rows), so no more columns are needed.

@@ -2,8 +2,10 @@
 
 A *source record* is one partner's record about one person (keyed by dataset + local id).
 Its current, validated values live in typed columns here so linkage and views can read them
-fast; every received version is kept whole in `source_record_versions` (as received, with
-who and when), so nothing is ever lost or overwritten.
+fast; every received version is kept in `source_record_versions` (as received, with who and
+when; a version points at the stored fields, plus what was received differently, until they
+change),
+so nothing is ever lost or overwritten.
 """
 
 from __future__ import annotations
@@ -139,8 +141,14 @@ class SourceRecordVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
-    # The mapped core record with values exactly as received (invalid ones included).
-    record: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # The mapped core record with values exactly as received (invalid ones included). NULL
+    # while the version's record is the record's stored fields with `received` over them
+    # (`joinedup.records.versions`): writing every value twice was half of a first load's
+    # bytes. It is filled in before the stored fields change.
+    record: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    # With `record` NULL: the values as received that differ from the stored fields (an
+    # invalid value, a date in another format, an untidy postcode); NULL when none do.
+    received: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     quality_flags: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     change: Mapped[str] = mapped_column(String(16))  # new | changed | closed | reopened | corrected
     changed_by: Mapped[str | None] = mapped_column(String(255))

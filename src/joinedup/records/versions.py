@@ -1,0 +1,121 @@
+"""A source record's versions as received, most of them kept as "the stored fields".
+
+Most values arrive exactly as they are stored: valid and already in their normalised form.
+So an ingest writes a version's `record` as NULL, and in `received` only the values that
+were received otherwise than stored (an invalid value, a date in another format, an untidy
+postcode; usually none). The record as received is then the record's stored fields
+(`source_records`) rendered back into the core format, with `received` over them
+(`version_record`): writing every value twice was more than half of a first load's bytes.
+
+The rule that keeps this exact: before anything changes a record's stored fields (a changed
+or reopened record in an ingest, an accepted correction), that record's versions with a NULL
+`record` are filled in (`materialise`), so a NULL always means "the stored fields as they are
+now". Closing a record changes no stored field, so its `closed` version may point at them too.
+
+Ingest's transform computes `received` per row (`transform_sql`, `_received`);
+`tests/integration/test_versions.py` loads the synthetic partnership into a store that keeps
+a whole copy of every record and requires every version's record as received to be equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from joinedup.domain.core_format import IDENTIFIER_PREFIX, core_format
+from joinedup.store.schema.records import SourceRecord, SourceRecordVersion
+
+# Every field any format version defines: a later version only adds fields, and a record
+# holds values only for the fields its dataset maps.
+_FIELDS = [f.name for f in core_format().fields if f.name != "local_id"]
+_COLUMNS = [SourceRecord.id, SourceRecord.local_id, SourceRecord.identifiers,
+            SourceRecord.attributes, *(SourceRecord.__table__.c[n] for n in _FIELDS)]  # fmt: skip
+_CHUNK = 500
+
+
+def stored_record(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The record as received, for a version that arrived exactly as stored: the stored
+    fields of `row` (a `source_records` row as a mapping) in the core format."""
+    out: dict[str, Any] = {"local_id": row["local_id"]}
+    for name in _FIELDS:
+        value = row.get(name)
+        if value is None:
+            continue
+        out[name] = value.isoformat() if isinstance(value, dt.date) else value
+    for scheme, value in (row.get("identifiers") or {}).items():
+        if value is not None:
+            out[IDENTIFIER_PREFIX + scheme] = value
+    if row.get("attributes"):
+        out["attributes"] = row["attributes"]
+    return out
+
+
+def version_record(conn: Connection, version: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The record as received of `version` (a `source_record_versions` row as a mapping);
+    {} for no version."""
+    if version is None:
+        return {}
+    if version["record"] is not None:
+        return dict(version["record"])
+    row = (
+        conn.execute(select(*_COLUMNS).where(SourceRecord.id == version["source_record_id"]))
+        .mappings()
+        .one()
+    )
+    return _overlay(stored_record(row), version["received"])
+
+
+def _overlay(record: dict[str, Any], received: Mapping[str, Any] | None) -> dict[str, Any]:
+    for name, value in (received or {}).items():
+        if value is None:
+            record.pop(name, None)
+        else:
+            record[name] = value
+    return record
+
+
+def materialise(conn: Connection, record_ids: Iterable[int]) -> int:
+    """Fill in the versions of these records that point at their stored fields (a NULL
+    `record`); call it before the stored fields change. Returns how many were filled in."""
+    ids = sorted(set(record_ids))
+    done = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = (
+            conn.execute(
+                select(
+                    SourceRecordVersion.id.label("version_id"),
+                    SourceRecordVersion.received.label("version_received"),
+                    *_COLUMNS,
+                )
+                .join(SourceRecord, SourceRecord.id == SourceRecordVersion.source_record_id)
+                .where(
+                    SourceRecordVersion.source_record_id.in_(chunk),
+                    SourceRecordVersion.record.is_(None),
+                )
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            continue
+        conn.execute(
+            update(SourceRecordVersion)
+            .where(SourceRecordVersion.id == bindparam("version_id"))
+            .values(
+                record=bindparam("full", type_=SourceRecordVersion.__table__.c.record.type),
+                received=None,
+            ),
+            [
+                {
+                    "version_id": r["version_id"],
+                    "full": _overlay(stored_record(r), r["version_received"]),
+                }
+                for r in rows
+            ],
+        )
+        done += len(rows)
+    return done
