@@ -112,12 +112,13 @@ class QualityCounter:
                 need = EXAMPLES_PER_PROBLEM - len(entry["examples"])
                 if need > 0:
                     idx = pc.indices_nonzero(pc.equal(flags, code)).slice(0, need)
-                    sample = table.take(idx).select(["_row", "local_id", "_record"]).to_pylist()
+                    # A flagged value is never what is stored, so it is in `_received`.
+                    sample = table.take(idx).select(["_row", "local_id", "_received"]).to_pylist()
                     entry["examples"] += [
                         {
                             "row": s["_row"],
                             "local_id": s["local_id"],
-                            "value": _short(_as_text(json.loads(s["_record"]).get(name))),
+                            "value": _short(_as_text(json.loads(s["_received"] or "{}").get(name))),
                         }
                         for s in sample
                     ]

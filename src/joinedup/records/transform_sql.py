@@ -7,8 +7,8 @@ Python. The rules mirror the pure-Python reference in `joinedup.domain.mapping` 
 `joinedup.domain.validation`; `tests/unit/test_transform_agreement.py` checks that both
 give the same results on generated rows.
 
-Output columns: `_row`, `local_id`, `_hash`, `_record`, `_received` (the values as received
-that differ from the stored fields, else NULL); the typed store columns
+Output columns: `_row`, `local_id`, `_hash` (of the record as received), `_received` (the
+values as received that differ from the stored fields, else NULL); the typed store columns
 (`db_columns`, with `quality_flags`); per mapped field `q:<f>` (its problem code), and for
 `identifier:SCHEME` fields `t:<f>` (the typed value).
 """
@@ -317,6 +317,11 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
     raise ValueError(f"no SQL checks for kind {k}")  # pragma: no cover
 
 
+# When a value goes into a version's `received`: when it is not what is stored. (A test
+# sets this to `true` to build a store that keeps every record whole, for comparison.)
+RECEIVED_WHEN = "{r} IS DISTINCT FROM {stored}"
+
+
 def _json_object(entries: list[tuple[str, str]]) -> str:
     """A JSON object of the non-null entries (key, SQL expression of JSON), NULL when empty.
 
@@ -447,13 +452,23 @@ class Transform:
         outs.append("_attributes AS attributes")
         flag_entries = [(t, f"to_json({final_q[t]})") for t in checks if t != "local_id"]
         outs.append(f"{_json_object(flag_entries)} AS quality_flags")
-        # Keys in core-format order, so reordering a mapping file changes no hash.
+        # The content hash of the record as received: each non-null value with its field's
+        # name, in core-format order (reordering a mapping file changes no hash; mapping a
+        # column that is always empty neither), separated by ASCII control characters that
+        # cleaned text does not hold. Not JSON: `to_json` of every value of every row was
+        # half the cost of this whole query, and the record itself is no longer stored.
         order = {name: i for i, name in enumerate(self.fmt.names)}
         ordered = sorted(rules, key=lambda r: (order.get(r.target, len(order)), r.target))
-        record_entries = [(r.target, f"to_json({ident('r:' + r.target)})") for r in ordered] + [
-            ("attributes", "_attributes")
-        ]
-        outs.append(f"{_json_object(record_entries)} AS _record")
+        parts = [
+            f"{lit(r.target)} || chr(29) || "
+            + (
+                f"array_to_string({ident('r:' + r.target)}, chr(31))"
+                if checks[r.target].is_list
+                else ident("r:" + r.target)
+            )
+            for r in ordered
+        ] + ["'attributes' || chr(29) || _attributes"]
+        outs.append(f"md5(concat_ws(chr(30), {', '.join(parts)})) AS _hash")
         # Where the record as received differs from its stored fields (an invalid value, one
         # in another format, an untidy postcode): those values as received, a JSON object.
         # Its version stores only this (`joinedup.records.versions`); usually it is NULL.
@@ -466,13 +481,14 @@ class Transform:
             received.append(
                 (
                     target,
-                    f"CASE WHEN {r} IS DISTINCT FROM {stored} THEN coalesce(to_json({r}), 'null') END",
+                    f"CASE WHEN {RECEIVED_WHEN.format(r=r, stored=stored)} "
+                    f"THEN coalesce(to_json({r}), 'null') END",
                 )
             )
         outs.append(f"{_json_object(received)} AS _received")
         for target in self.dq_fields:
             # The problem code; "present" is counted from the typed value and this, and
-            # examples are read from `_record` (few rows), so no more columns are needed.
+            # examples are read from `_received` (few rows), so no more columns are needed.
             outs.append(f"{final_q[target]} AS {ident('q:' + target)}")
             if identifier_scheme(target) is not None:
                 outs.append(f"{typed[target]} AS {ident('t:' + target)}")
@@ -481,6 +497,6 @@ class Transform:
         final = (
             f"WITH layer1 AS ({layer1}), layer2 AS ({layer2}), layer3 AS ({layer3}), "
             f"layer4 AS ({layer4}), layer5 AS (SELECT {', '.join(outs)} FROM layer4) "
-            "SELECT *, md5(_record) AS _hash FROM layer5"
+            "SELECT * FROM layer5"
         )
         return final
