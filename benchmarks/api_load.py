@@ -737,6 +737,34 @@ async def _warm_matchers(base: str, requests: list[bytes], port: int, workers: i
         await asyncio.sleep(2.0)
 
 
+def seed_features(engine) -> None:  # type: ignore[no-untyped-def]
+    """What a full link run leaves behind for the online matcher: every active record's
+    features in `linkage_features` and a finished run, so each worker's index loads from
+    the stored features as on a linked store (not by featurising every record)."""
+    from joinedup.identity import feature_store
+    from joinedup.identity.online.loader import FeatureBuilder
+    from joinedup.identity.record_source import read_linkage_records
+
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM linkage_features LIMIT 1")).first() is not None:
+            return
+    print("writing the stored features ...", flush=True)
+    started, clock = dt.datetime.now(dt.UTC), time.monotonic()
+    builder = FeatureBuilder()
+    written = 0
+    with engine.begin() as conn:
+        for batch in read_linkage_records(engine).to_batches(max_chunksize=50_000):
+            written += feature_store.write_rows(conn, [builder.row(r) for r in batch.to_pylist()])
+        conn.execute(
+            text(
+                "INSERT INTO link_runs (kind, started_at, finished_at, status) "
+                "VALUES ('full', :started, now(), 'done')"
+            ),
+            {"started": started},
+        )
+    print(f"  {written:,} records' features in {time.monotonic() - clock:.0f} s", flush=True)
+
+
 def ensure_model(engine) -> None:  # type: ignore[no-untyped-def]
     """A linkage model for the online matcher: joinedup's comparisons with their starting
     m and u values (untrained; this measures throughput, not accuracy)."""
@@ -854,6 +882,8 @@ def main() -> None:
         with engine.connect() as conn:
             records = conn.execute(text("SELECT count(*) FROM source_records")).scalar_one()
         ensure_model(engine)
+        if not args.no_match:
+            seed_features(engine)
         queries = match_queries(engine)
         engine.dispose()
         if args.seed_only:
