@@ -219,6 +219,44 @@ def test_concurrent_appends_never_fork_the_chain(fresh_db_url) -> None:
     engine.dispose()
 
 
+def test_entries_in_transactions_of_their_own_chain_too(fresh_db_url) -> None:
+    """`audit.record` (one statement in autocommit on PostgreSQL, the hash built in SQL)
+    from many threads at once, with values that are awkward to serialise: the chain
+    verifies, so SQL's hash is Python's."""
+    url = fresh_db_url()
+    engine = (
+        create_store_engine(url, pool_size=8)
+        if url.startswith("postgresql")
+        else create_store_engine(url)
+    )
+    ensure_schema(engine)
+    errors: list[BaseException] = []
+    awkward = {"name": 'Zoë "Ní" Bhriain', "nested": {"b": [1, 2.5, None], "a": "\n\t"}}
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(12):
+                audit.record(
+                    engine,
+                    audit.AuditEntry(
+                        action="view", actor=f"w{n}", person_id=i, details={**awkward, "i": i}
+                    ),
+                )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    report = audit.verify(engine)
+    assert report.ok, report.problems
+    assert report.entries == 60 and report.last == audit.head(engine)
+    engine.dispose()
+
+
 def test_head_is_a_usable_anchor(engine) -> None:
     _fill(engine, 3)
     point = audit.head(engine)

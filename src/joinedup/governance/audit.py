@@ -18,7 +18,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from joinedup.domain.audit_chain import (
@@ -27,6 +41,7 @@ from joinedup.domain.audit_chain import (
     ChainPoint,
     ChainReport,
     ChainVerifier,
+    canonical_json,
     chain_hash,
 )
 from joinedup.store.schema.core import Organisation
@@ -149,10 +164,72 @@ _CLAIM = (
 _MOVE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == HEAD_ID)
-    .values(last_hash=bindparam("new_hash"), updated_at=bindparam("head_at"))
+    .values(
+        last_hash=bindparam("new_hash"),
+        prev_hash=bindparam("old_hash"),
+        updated_at=bindparam("head_at"),
+    )
 )
 _INSERT = insert(_LOG).values({c.key: bindparam(c.key) for c in _LOG.columns})
-_INSERT_AND_MOVE = _INSERT.add_cte(_MOVE_HEAD.cte("moved_head"))
+
+
+# PostgreSQL: the whole append in one statement. The UPDATE claims the next sequence number
+# and chains the new hash to the old one in SQL (SET expressions read the row as it was,
+# so `prev_hash` gets the old `last_hash`); the INSERT writes the entry from what it
+# returns. The hash is `chain_hash` exactly: SHA-256 over the previous hash, a newline and
+# the entry's canonical JSON, whose last key is "seq" (sorted keys), so Python sends the
+# JSON up to `"seq":` and SQL appends the number it claimed. The head's row lock (the chain
+# lock) is then held for one statement and the commit, not across round trips and the
+# Python between them (where another thread may hold the GIL for milliseconds).
+# (Literals, not bound values: an INSERT ... SELECT binds only the parameters it is given.)
+_ONE = literal_column("1", BigInteger)
+_PG_MOVED = (
+    update(_HEAD)
+    .where(_HEAD.c.id == literal_column(str(HEAD_ID), Integer))
+    .values(
+        last_seq=_HEAD.c.last_seq + _ONE,
+        prev_hash=_HEAD.c.last_hash,
+        last_hash=func.encode(
+            func.sha256(
+                func.convert_to(
+                    _HEAD.c.last_hash
+                    + literal_column("chr(10)", String)
+                    + bindparam("content_head", type_=String)
+                    + cast(_HEAD.c.last_seq + _ONE, String)
+                    + literal_column("'}'", String),
+                    literal_column("'UTF8'"),
+                )
+            ),
+            literal_column("'hex'"),
+        ),
+        updated_at=bindparam("head_at", type_=_HEAD.c.updated_at.type),
+    )
+    .returning(_HEAD.c.last_seq, _HEAD.c.prev_hash, _HEAD.c.last_hash)
+    .cte("moved")
+)
+_ENTRY_COLUMNS = [c for c in _LOG.columns if c.key not in ("seq", "prev_hash", "hash")]
+_PG_APPEND = (
+    insert(_LOG)
+    .from_select(
+        ["seq", "prev_hash", "hash", *(c.key for c in _ENTRY_COLUMNS)],
+        select(
+            _PG_MOVED.c.last_seq,
+            _PG_MOVED.c.prev_hash,
+            _PG_MOVED.c.last_hash,
+            *(bindparam(c.key, type_=c.type) for c in _ENTRY_COLUMNS),
+        ),
+    )
+    .add_cte(_PG_MOVED)
+    .returning(_LOG.c.seq, _LOG.c.prev_hash, _LOG.c.hash)
+)
+
+
+def _content_head(row: AuditLogEntry) -> str:
+    """The entry's canonical JSON up to its last key's value: `{...,"seq":`."""
+    content = entry_content(row)
+    assert max(content) == "seq", "seq must sort last for the chain hash to be built in SQL"
+    text = canonical_json({k: v for k, v in content.items() if k != "seq"}).decode("utf-8")
+    return text[:-1] + ',"seq":'
 
 
 def _claim(session: Session) -> tuple[int, str]:
@@ -176,14 +253,44 @@ def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
     """Append `entry` to the chain in the caller's transaction; returns the stored row
     (detached: it is written with Core, not added to the session).
 
-    Two statements on PostgreSQL: claim the head (UPDATE ... RETURNING, which also locks it
-    until commit), then insert the entry and move the head's hash in one statement (a
-    data-modifying CTE). SQLite, without data-modifying CTEs, moves the head in a third.
+    One statement on PostgreSQL (`_PG_APPEND`: the head row's lock, the chain lock, is
+    taken there and held until commit). SQLite, or the very first entry: claim the head
+    (UPDATE ... RETURNING, which also locks it), hash in Python, insert the entry, move the
+    head.
     """
     session.flush()  # pending ORM changes go first, in the order the caller made them
+    if session.get_bind().dialect.name == "postgresql":
+        row = _new_row(entry, seq=0, prev_hash="")
+        written = _append_pg(session, row)
+        if written is not None:
+            return written
     seq, prev_hash = _claim(session)
+    row = _new_row(entry, seq, prev_hash)
+    row.hash = chain_hash(prev_hash, entry_content(row))
+    values = {c.key: getattr(row, c.key) for c in _LOG.columns}
+    session.execute(_INSERT, values)
+    session.execute(
+        _MOVE_HEAD,
+        {"new_hash": row.hash, "old_hash": prev_hash, "head_at": dt.datetime.now(dt.UTC)},
+    )
+    return row
+
+
+def _append_pg(session: Session | Connection, row: AuditLogEntry) -> AuditLogEntry | None:
+    """The one-statement append (PostgreSQL); None when the chain has no head row yet."""
+    params = {c.key: getattr(row, c.key) for c in _ENTRY_COLUMNS}
+    params["content_head"] = _content_head(row)
+    params["head_at"] = dt.datetime.now(dt.UTC)
+    written = session.execute(_PG_APPEND, params).first()
+    if written is None:
+        return None
+    row.seq, row.prev_hash, row.hash = int(written[0]), str(written[1]), str(written[2])
+    return row
+
+
+def _new_row(entry: AuditEntry, seq: int, prev_hash: str) -> AuditLogEntry:
     at = entry.at or dt.datetime.now(dt.UTC)
-    row = AuditLogEntry(
+    return AuditLogEntry(
         seq=seq,
         # Stored and hashed at the precision both backends keep.
         at=at.astimezone(dt.UTC),
@@ -202,19 +309,18 @@ def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
         details=_plain(dict(entry.details)),
         prev_hash=prev_hash,
     )
-    row.hash = chain_hash(prev_hash, entry_content(row))
-    values = {c.key: getattr(row, c.key) for c in _LOG.columns}
-    head_values = {"new_hash": row.hash, "head_at": dt.datetime.now(dt.UTC)}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_INSERT_AND_MOVE, {**values, **head_values})
-    else:
-        session.execute(_INSERT, values)
-        session.execute(_MOVE_HEAD, head_values)
-    return row
 
 
 def record(engine: Engine, entry: AuditEntry) -> int:
     """Append one entry in a transaction of its own; returns its sequence number."""
+    if engine.dialect.name == "postgresql":
+        # The statement commits as it ends (autocommit): the chain lock is released when the
+        # server has flushed it, with no round trip to this process in between.
+        with engine.connect() as conn:
+            auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+            written = _append_pg(auto, _new_row(entry, seq=0, prev_hash=""))
+        if written is not None:
+            return written.seq
     with UnitOfWork(engine) as uow:
         seq = append(uow.session, entry).seq
         uow.commit()
