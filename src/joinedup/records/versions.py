@@ -20,10 +20,11 @@ a whole copy of every record and requires every version's record as received to 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from joinedup.domain.core_format import IDENTIFIER_PREFIX, core_format
 from joinedup.store.schema.records import SourceRecord, SourceRecordVersion
@@ -39,17 +40,27 @@ _CHUNK = 500
 def stored_record(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The record as received, for a version that arrived exactly as stored: the stored
     fields of `row` (a `source_records` row as a mapping) in the core format."""
-    out: dict[str, Any] = {"local_id": row["local_id"]}
-    for name in _FIELDS:
-        value = row.get(name)
+    return _from_values(
+        row["local_id"],
+        row.get("identifiers"),
+        row.get("attributes"),
+        [row.get(n) for n in _FIELDS],
+    )
+
+
+def _from_values(
+    local_id: str, identifiers: Any, attributes: Any, values: Iterable[Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"local_id": local_id}
+    for name, value in zip(_FIELDS, values, strict=True):
         if value is None:
             continue
         out[name] = value.isoformat() if isinstance(value, dt.date) else value
-    for scheme, value in (row.get("identifiers") or {}).items():
+    for scheme, value in (identifiers or {}).items():
         if value is not None:
             out[IDENTIFIER_PREFIX + scheme] = value
-    if row.get("attributes"):
-        out["attributes"] = row["attributes"]
+    if attributes:
+        out["attributes"] = attributes
     return out
 
 
@@ -79,43 +90,39 @@ def _overlay(record: dict[str, Any], received: Mapping[str, Any] | None) -> dict
 
 def materialise(conn: Connection, record_ids: Iterable[int]) -> int:
     """Fill in the versions of these records that point at their stored fields (a NULL
-    `record`); call it before the stored fields change. Returns how many were filled in."""
+    `record`); call it before the stored fields change. Returns how many were filled in.
+
+    Rows as tuples and the update through the driver: an ingest that changes every record
+    of a dataset fills in a version per record."""
     ids = sorted(set(record_ids))
+    postgresql = conn.dialect.name == "postgresql"
+    sql = (
+        "UPDATE source_record_versions SET record = "
+        + ("CAST(%s AS JSONB)" if postgresql else "?")
+        + ", received = NULL WHERE id = "
+        + ("%s" if postgresql else "?")
+    )
     done = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        rows = (
-            conn.execute(
-                select(
-                    SourceRecordVersion.id.label("version_id"),
-                    SourceRecordVersion.received.label("version_received"),
-                    *_COLUMNS,
-                )
-                .join(SourceRecord, SourceRecord.id == SourceRecordVersion.source_record_id)
-                .where(
-                    SourceRecordVersion.source_record_id.in_(chunk),
-                    SourceRecordVersion.record.is_(None),
-                )
+        rows = conn.execute(
+            select(SourceRecordVersion.id, SourceRecordVersion.received, *_COLUMNS[1:])
+            .join(SourceRecord, SourceRecord.id == SourceRecordVersion.source_record_id)
+            .where(
+                SourceRecordVersion.source_record_id.in_(chunk),
+                SourceRecordVersion.record.is_(None),
             )
-            .mappings()
-            .all()
-        )
+        ).all()
         if not rows:
             continue
-        conn.execute(
-            update(SourceRecordVersion)
-            .where(SourceRecordVersion.id == bindparam("version_id"))
-            .values(
-                record=bindparam("full", type_=SourceRecordVersion.__table__.c.record.type),
-                received=None,
-            ),
-            [
-                {
-                    "version_id": r["version_id"],
-                    "full": _overlay(stored_record(r), r["version_received"]),
-                }
-                for r in rows
-            ],
-        )
+        # (version id, received, local_id, identifiers, attributes, *fields)
+        filled = [
+            (json.dumps(_overlay(_from_values(r[2], r[3], r[4], r[5:]), r[1])), r[0]) for r in rows
+        ]
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.executemany(sql, filled)
+        finally:
+            cur.close()
         done += len(rows)
     return done
