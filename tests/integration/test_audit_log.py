@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from joinedup.domain.audit_chain import (
     ANCHOR_MISMATCH,
@@ -183,9 +184,9 @@ def test_a_rolled_back_transaction_leaves_no_entry(engine) -> None:
     assert report.ok and report.entries == 3
 
 
-@pytest.mark.slow
-def test_concurrent_appends_never_fork_the_chain(fresh_db_url) -> None:
-    url = fresh_db_url()
+def _append_from_threads(url: str, threads: int, append: Callable[[Engine, int], None]) -> int:
+    """Run `append(engine, n)` in `threads` threads at once on a fresh store; check that the
+    chain verifies and ends at the head; return how many entries it holds."""
     engine = (
         create_store_engine(url, pool_size=8)
         if url.startswith("postgresql")
@@ -196,65 +197,54 @@ def test_concurrent_appends_never_fork_the_chain(fresh_db_url) -> None:
 
     def worker(n: int) -> None:
         try:
-            for i in range(15):
-                with UnitOfWork(engine) as uow:
-                    # A read before the append, as a real read path does.
-                    uow.session.execute(select(func.count()).select_from(AuditLogEntry)).scalar()
-                    audit.append(
-                        uow.session, audit.AuditEntry(action="t", actor=f"w{n}", details={"i": i})
-                    )
-                    uow.commit()
+            append(engine, n)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
+    running = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in running:
         t.start()
-    for t in threads:
+    for t in running:
         t.join()
-    assert not errors, errors
-    report = audit.verify(engine)
-    assert report.ok, report.problems
-    assert report.entries == 90 and report.last == audit.head(engine)
-    engine.dispose()
+    try:
+        assert not errors, errors
+        report = audit.verify(engine)
+        assert report.ok, report.problems
+        assert report.last == audit.head(engine)
+        return report.entries
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_concurrent_appends_never_fork_the_chain(fresh_db_url) -> None:
+    def append(engine: Engine, n: int) -> None:
+        for i in range(15):
+            with UnitOfWork(engine) as uow:
+                # A read before the append, as a real read path does.
+                uow.session.execute(select(func.count()).select_from(AuditLogEntry)).scalar()
+                audit.append(
+                    uow.session, audit.AuditEntry(action="t", actor=f"w{n}", details={"i": i})
+                )
+                uow.commit()
+
+    assert _append_from_threads(fresh_db_url(), 6, append) == 90
 
 
 def test_entries_in_transactions_of_their_own_chain_too(fresh_db_url) -> None:
     """`audit.record` (one statement in autocommit on PostgreSQL, the hash built in SQL)
     from many threads at once, with values that are awkward to serialise: the chain
     verifies, so SQL's hash is Python's."""
-    url = fresh_db_url()
-    engine = (
-        create_store_engine(url, pool_size=8)
-        if url.startswith("postgresql")
-        else create_store_engine(url)
-    )
-    ensure_schema(engine)
-    errors: list[BaseException] = []
     awkward = {"name": 'Zoë "Ní" Bhriain', "nested": {"b": [1, 2.5, None], "a": "\n\t"}}
 
-    def worker(n: int) -> None:
-        try:
-            for i in range(12):
-                audit.record(
-                    engine,
-                    audit.AuditEntry(
-                        action="view", actor=f"w{n}", person_id=i, details={**awkward, "i": i}
-                    ),
-                )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def append(engine: Engine, n: int) -> None:
+        for i in range(12):
+            entry = audit.AuditEntry(
+                action="view", actor=f"w{n}", person_id=i, details={**awkward, "i": i}
+            )
+            audit.record(engine, entry)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    report = audit.verify(engine)
-    assert report.ok, report.problems
-    assert report.entries == 60 and report.last == audit.head(engine)
-    engine.dispose()
+    assert _append_from_threads(fresh_db_url(), 5, append) == 60
 
 
 def test_head_is_a_usable_anchor(engine) -> None:
