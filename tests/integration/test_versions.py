@@ -149,7 +149,7 @@ def test_a_correction_keeps_the_version_it_corrects(engine, tmp_path) -> None:
     assert json.loads(json.dumps(raw))["family_name"] == "Smith1"
 
 
-def test_stored_record_reads_identifiers_lists_and_attributes(engine, tmp_path) -> None:
+def test_the_stored_fields_give_back_identifiers_lists_and_attributes(engine, tmp_path) -> None:
     setup_org(engine)
     row = person(1, **{"identifier:MOSAIC": "M77", "Extra": "kept"})
     ingest_file(engine, "CSC", "cases", write_csv(tmp_path / "a.csv", [row]), as_of=AS_OF)

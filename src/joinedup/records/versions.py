@@ -27,30 +27,23 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from joinedup.domain.core_format import IDENTIFIER_PREFIX, core_format
+from joinedup.records.bulk_write import BulkWriter
 from joinedup.store.schema.records import SourceRecord, SourceRecordVersion
 
 # Every field any format version defines: a later version only adds fields, and a record
 # holds values only for the fields its dataset maps.
 _FIELDS = [f.name for f in core_format().fields if f.name != "local_id"]
-_COLUMNS = [SourceRecord.id, SourceRecord.local_id, SourceRecord.identifiers,
-            SourceRecord.attributes, *(SourceRecord.__table__.c[n] for n in _FIELDS)]  # fmt: skip
+# The stored fields a record as received is rendered from, in `_from_values` order.
+_COLUMNS = [SourceRecord.local_id, SourceRecord.identifiers, SourceRecord.attributes,
+            *(SourceRecord.__table__.c[n] for n in _FIELDS)]  # fmt: skip
 _CHUNK = 500
-
-
-def stored_record(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """The record as received, for a version that arrived exactly as stored: the stored
-    fields of `row` (a `source_records` row as a mapping) in the core format."""
-    return _from_values(
-        row["local_id"],
-        row.get("identifiers"),
-        row.get("attributes"),
-        [row.get(n) for n in _FIELDS],
-    )
 
 
 def _from_values(
     local_id: str, identifiers: Any, attributes: Any, values: Iterable[Any]
 ) -> dict[str, Any]:
+    """The record as received of a version that points at the stored fields, before
+    `received` goes over it: the stored fields (`_COLUMNS`) in the core format."""
     out: dict[str, Any] = {"local_id": local_id}
     for name, value in zip(_FIELDS, values, strict=True):
         if value is None:
@@ -71,12 +64,10 @@ def version_record(conn: Connection, version: Mapping[str, Any] | None) -> dict[
         return {}
     if version["record"] is not None:
         return dict(version["record"])
-    row = (
-        conn.execute(select(*_COLUMNS).where(SourceRecord.id == version["source_record_id"]))
-        .mappings()
-        .one()
-    )
-    return _overlay(stored_record(row), version["received"])
+    row = conn.execute(
+        select(*_COLUMNS).where(SourceRecord.id == version["source_record_id"])
+    ).one()
+    return _overlay(_from_values(row[0], row[1], row[2], row[3:]), version["received"])
 
 
 def _overlay(record: dict[str, Any], received: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -92,21 +83,17 @@ def materialise(conn: Connection, record_ids: Iterable[int]) -> int:
     """Fill in the versions of these records that point at their stored fields (a NULL
     `record`); call it before the stored fields change. Returns how many were filled in.
 
-    Rows as tuples and the update through the driver: an ingest that changes every record
-    of a dataset fills in a version per record."""
+    Rows as tuples and the update through the driver (`BulkWriter`): an ingest that
+    changes every record of a dataset fills in a version per record."""
     ids = sorted(set(record_ids))
-    postgresql = conn.dialect.name == "postgresql"
-    sql = (
-        "UPDATE source_record_versions SET record = "
-        + ("CAST(%s AS JSONB)" if postgresql else "?")
-        + ", received = NULL WHERE id = "
-        + ("%s" if postgresql else "?")
-    )
+    writer = BulkWriter(conn)
+    value = "CAST(? AS JSONB)" if writer.dialect == "postgresql" else "?"
+    sql = f"UPDATE source_record_versions SET record = {value}, received = NULL WHERE id = ?"
     done = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         rows = conn.execute(
-            select(SourceRecordVersion.id, SourceRecordVersion.received, *_COLUMNS[1:])
+            select(SourceRecordVersion.id, SourceRecordVersion.received, *_COLUMNS)
             .join(SourceRecord, SourceRecord.id == SourceRecordVersion.source_record_id)
             .where(
                 SourceRecordVersion.source_record_id.in_(chunk),
@@ -119,10 +106,6 @@ def materialise(conn: Connection, record_ids: Iterable[int]) -> int:
         filled = [
             (json.dumps(_overlay(_from_values(r[2], r[3], r[4], r[5:]), r[1])), r[0]) for r in rows
         ]
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.executemany(sql, filled)
-        finally:
-            cur.close()
+        writer.executemany(sql, filled)
         done += len(rows)
     return done
