@@ -33,7 +33,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -122,9 +121,9 @@ class _Run:
     transform: Transform
     now_db: Any
     actor: str | None
-    # local id -> (local_id, id, content_hash, version, status) as read at the start; each
-    # local id is handled at most once per batch (a repeat is quarantined).
-    existing: dict[str, tuple[str, int, str, int, str]]
+    # local id -> content hash ('' for a closed record) as read at the start; each local id
+    # is handled at most once per batch (a repeat is quarantined).
+    existing: dict[str, str]
     seen: dict[str, int] = field(default_factory=dict)
     quarantine: list[tuple[int, str | None, str, str]] = field(
         default_factory=list
@@ -195,18 +194,55 @@ def _raw_row(batch: pa.RecordBatch, index: int, delimiter: str = ",") -> str:
     return buf.getvalue()
 
 
-def _load_existing(conn: Connection, dataset_id: int) -> dict[str, tuple[str, int, str, int, str]]:
-    # Straight from the driver: no per-row result processing for a dataset of millions.
+def _load_existing(conn: Connection, dataset_id: int) -> dict[str, str]:
+    """local id -> the content hash of each of the dataset's records, '' for a closed one.
+
+    Two values a record, straight from the driver: a re-ingest compares every row with this,
+    and a dataset may hold millions. The id, version and status of the few records that
+    differ are looked up afterwards (`_known`)."""
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         param = "%s" if conn.dialect.name == "postgresql" else "?"
         cur.execute(
-            "SELECT local_id, id, content_hash, version, status FROM source_records "
-            f"WHERE dataset_id = {param}",
+            "SELECT local_id, CASE WHEN status = 'active' THEN content_hash ELSE '' END "
+            f"FROM source_records WHERE dataset_id = {param}",
             (dataset_id,),
         )
-        rows = cur.fetchall()
-        return dict(zip(map(itemgetter(0), rows), rows, strict=True))
+        return dict(cur.fetchall())
+    finally:
+        cur.close()
+
+
+_LOOKUP_CHUNK = 500
+
+
+def _known(run: _Run, lids: Sequence[str]) -> dict[str, _Existing]:
+    """The stored id, content hash, version and status of these local ids' records."""
+    out: dict[str, _Existing] = {}
+    cur = run.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(lids), _LOOKUP_CHUNK):
+            part = list(lids[start : start + _LOOKUP_CHUNK])
+            if run.conn.dialect.name == "postgresql":
+                where, params = "local_id = ANY(%s)", [run.dataset_id, part]
+                sql_param = "%s"
+            else:
+                where, params = (
+                    f"local_id IN ({', '.join('?' * len(part))})",
+                    [
+                        run.dataset_id,
+                        *part,
+                    ],
+                )
+                sql_param = "?"
+            cur.execute(
+                "SELECT local_id, id, content_hash, version, status FROM source_records "
+                f"WHERE dataset_id = {sql_param} AND {where}",
+                params,
+            )
+            for lid, *rest in cur.fetchall():
+                out[lid] = _Existing(*rest)
+        return out
     finally:
         cur.close()
 
@@ -328,11 +364,11 @@ def _process(
     rows: _Rows | None,
     counter: QualityCounter,
 ) -> None:
-    lids = out.column("local_id").to_pylist()
+    lids = all_lids = out.column("local_id").to_pylist()
     hashes = out.column("_hash").to_pylist()
     ordinals = out.column("_row").to_pylist()
     new_idx: list[int] = []
-    changed: list[tuple[int, _Existing, str]] = []
+    differ: list[int] = []  # rows whose record exists and is closed or has changed
     usable = [True] * len(lids)
     if _all_usable(run, out, lids):
         # The usual chunk: every local id present, short and seen once; sorted out in C.
@@ -343,17 +379,12 @@ def _process(
         else:
             get = existing.get
             # Unchanged records (the usual re-send) are skipped by one comprehension.
+            # (A closed record's stored hash is '', which no row's hash equals.)
             todo = [
-                i
-                for i, row, h in zip(itertools.count(), map(get, lids), hashes)
-                if row is None or row[2] != h or row[4] != "active"
+                i for i, known, h in zip(itertools.count(), map(get, lids), hashes) if known != h
             ]
             for i in todo:
-                row = get(lids[i])
-                if row is None:
-                    new_idx.append(i)
-                else:
-                    changed.append((i, _Existing(*row[1:]), _change_kind(row)))
+                (new_idx if get(lids[i]) is None else differ).append(i)
             run.counts["unchanged"] += len(lids) - len(todo)
         lids = []  # nothing left to check row by row
     for i, lid in enumerate(lids):
@@ -380,13 +411,19 @@ def _process(
             )
             continue
         run.seen[lid] = ordinals[i]
-        row = run.existing.get(lid)
-        if row is None:
+        known = run.existing.get(lid)
+        if known is None:
             new_idx.append(i)
-        elif row[4] != "active" or row[2] != hashes[i]:
-            changed.append((i, _Existing(*row[1:]), _change_kind(row)))
+        elif known != hashes[i]:
+            differ.append(i)
         else:
             run.counts["unchanged"] += 1
+    changed: list[tuple[int, _Existing, str]] = []
+    if differ:
+        found = _known(run, [all_lids[i] for i in differ])
+        for i in differ:
+            known_row = found[all_lids[i]]
+            changed.append((i, known_row, _change_kind(known_row)))
     if not all(usable):
         counter.add(out.filter(pa.array(usable)))
     else:
@@ -400,8 +437,8 @@ def _process(
         _update_changed(run, out.take([c[0] for c in changed]), changed)
 
 
-def _change_kind(row: tuple[str, int, str, int, str]) -> str:
-    return "reopened" if row[4] != "active" else "changed"
+def _change_kind(known: _Existing) -> str:
+    return "reopened" if known.status != "active" else "changed"
 
 
 def _all_usable(run: _Run, out: pa.Table, lids: list[str | None]) -> bool:
@@ -494,9 +531,12 @@ def _update_changed(run: _Run, sub: pa.Table, changed: list[tuple[int, _Existing
 
 
 def _close_missing(run: _Run) -> int:
-    missing = run.existing.keys() - run.seen.keys()
+    existing = run.existing
+    active_missing = [lid for lid in existing.keys() - run.seen.keys() if existing[lid]]
     to_close = sorted(
-        (row[1], row[3]) for lid in missing if (row := run.existing[lid])[4] == "active"
+        (known.id, known.version)
+        for known in _known(run, active_missing).values()
+        if known.status == "active"
     )
     if not to_close:
         return 0

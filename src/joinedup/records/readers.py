@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from joinedup.errors import InvalidInput
-from joinedup.records.sources import SourceFile, has_nul, to_utf8_file
+from joinedup.records.sources import SourceFile, to_utf8_file
 
 BATCH_ROWS = 100_000
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -126,7 +126,7 @@ def read_csv(
 ) -> TableSource:
     warnings: list[str] = []
     path = src.path
-    if encoding != "utf-8" or has_nul(path):
+    if encoding != "utf-8" or src.has_nul:
         path, bad = to_utf8_file(src, encoding, workdir)
         if bad:
             warnings.append(
@@ -134,7 +134,9 @@ def read_csv(
                 "the fields holding them are flagged 'undecodable'."
             )
     quote_char = quote or '"'
-    path, unmatched = _blank_unmatched_quote(path, quote_char, workdir)
+    # The quotes of the file as received were counted when it was hashed.
+    counted = src.double_quotes if path == src.path and quote_char == '"' else None
+    path, unmatched = _blank_unmatched_quote(path, quote_char, workdir, counted)
     lines = _header_lines(path, header_row)
     if len(lines) < header_row or not lines[-1].strip("\r\n\ufeff \t"):
         raise InvalidInput(
@@ -183,16 +185,19 @@ def read_csv(
     return source
 
 
-def _blank_unmatched_quote(path: Path, quote: str, workdir: Path) -> tuple[Path, list[Reject]]:
+def _blank_unmatched_quote(
+    path: Path, quote: str, workdir: Path, total: int | None = None
+) -> tuple[Path, list[Reject]]:
     """A quote that is never closed would swallow the rest of the file into one value (and
     DuckDB then drops it). When the file holds an odd number of quote characters, find the
     line that opens the unclosed quote, reject that line, and read a copy in which it is
     blank (blank lines are skipped, so every other line keeps its number)."""
     q = quote.encode()
-    total = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
-            total += chunk.count(q)
+    if total is None:
+        total = 0
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 22):
+                total += chunk.count(q)
     if total % 2 == 0:
         return path, []
     start, inside = 0, False

@@ -70,6 +70,9 @@ class SourceFile:
     sha256: str
     head: bytes
     warnings: list[str] = field(default_factory=list)
+    # Found in the same pass as the hash, so a CSV reader need not read the file again.
+    has_nul: bool = False
+    double_quotes: int = 0
 
 
 @contextmanager
@@ -95,16 +98,24 @@ def open_source(source: Path | str | BinaryIO, name: str | None = None) -> Itera
 
 def _describe(path: Path, name: str) -> SourceFile:
     digest = hashlib.sha256()
-    size = 0
+    size = quotes = 0
+    nul = False
     with path.open("rb") as f:
-        head = f.read(SAMPLE_BYTES)
-        digest.update(head)
-        size += len(head)
-        while chunk := f.read(_COPY_CHUNK * 4):
+        head = chunk = f.read(SAMPLE_BYTES)
+        while chunk:
             digest.update(chunk)
             size += len(chunk)
+            quotes += chunk.count(b'"')
+            nul = nul or b"\x00" in chunk
+            chunk = f.read(_COPY_CHUNK * 4)
     return SourceFile(
-        path=path, name=Path(name).name, size=size, sha256=digest.hexdigest(), head=head
+        path=path,
+        name=Path(name).name,
+        size=size,
+        sha256=digest.hexdigest(),
+        head=head,
+        has_nul=nul,
+        double_quotes=quotes,
     )
 
 
@@ -239,11 +250,3 @@ def to_utf8_file(src: SourceFile, encoding: str, directory: Path) -> tuple[Path,
             if not chunk:
                 break
     return out_path, bad
-
-
-def has_nul(path: Path) -> bool:
-    with path.open("rb") as f:
-        while chunk := f.read(_COPY_CHUNK * 4):
-            if b"\x00" in chunk:
-                return True
-    return False
