@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from joinedup.cli.common import console, state
 from joinedup.config import get_settings
 
 WORKER_HEALTHCHECK_SECONDS = 120
+APP = "joinedup.api.asgi:app"
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +33,8 @@ def serve_command(
 
     import uvicorn
 
+    from joinedup.api import workers as api_workers
+
     st = state(ctx)
     st.engine()  # migrate once here, before workers start, and fail early if unreachable
     # The app is imported by uvicorn (in this process for one worker, in new processes for
@@ -39,16 +44,20 @@ def serve_command(
     os.environ["JOINEDUP_WARM_MATCHER"] = "1" if warm_matcher else "0"
     get_settings.cache_clear()
     console.print(f"joinedup serving on http://{host}:{port} (store: {st.database_url})")
-    uvicorn.run(
-        "joinedup.api.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=st.settings.log_level.lower(),
-        proxy_headers=True,
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": st.settings.log_level.lower(),
+        "proxy_headers": True,
         # With several workers, uvicorn's supervisor kills a worker that leaves a health
         # check unanswered for this long (default 5 s). A worker building the online
         # matcher's index at start-up (a minutes-long, CPU-bound load in a thread) can miss
         # 5 s on a busy machine and would be killed and restarted, again and again.
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+    }
+    if workers > 1 and api_workers.supported():
+        # A listening socket per worker, so that connections spread over the workers.
+        api_workers.run(uvicorn.Config(APP, **options))
+    else:
+        uvicorn.run(APP, **options)
