@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from joinedup.errors import InvalidInput, StoreUnavailable
 from joinedup.store import UnitOfWork, create_store_engine, ensure_schema
+from joinedup.store import engine as store_engine
 from joinedup.store.base import metadata
 from joinedup.store.schema.core import Organisation
 
@@ -76,3 +77,44 @@ def test_unreachable_server_is_a_clear_error() -> None:
     engine = create_store_engine("postgresql://postgres@127.0.0.1:1/nowhere")
     with pytest.raises(StoreUnavailable, match="Cannot reach the store"):
         ensure_schema(engine)
+
+
+def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(pg_databases, pid: int) -> None:  # type: ignore[no-untyped-def]
+    with pg_databases.admin().connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_idle_for_a_while_is_checked_and_replaced(
+    pg_url, pg_databases, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
+    try:
+        first = _backend_pid(engine)
+        _terminate(pg_databases, first)  # as a server restart would
+        monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)  # it has been idle long
+        assert _backend_pid(engine) != first  # checked, found dead, replaced: no error
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_in_steady_use_is_not_pinged_and_the_pool_recovers(
+    pg_url, pg_databases
+) -> None:  # type: ignore[no-untyped-def]
+    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
+    try:
+        first = _backend_pid(engine)
+        _terminate(pg_databases, first)
+        # Used a moment ago, so not checked: the statement in flight fails ...
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        # ... and SQLAlchemy, seeing the disconnect, replaces the pooled connection.
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()

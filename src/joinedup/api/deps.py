@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the store's Engine and the authenticated requester."""
+"""FastAPI dependencies: the store's Engine and the authenticated requester.
+
+Dependencies that only read the app's state are `async def`: FastAPI runs a plain `def`
+dependency in the thread pool, a hand-over to a thread and back (with its wake-ups) for
+each one, on every request. Only `get_principal`, which reads the store, runs there."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
@@ -26,7 +30,7 @@ def get_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -74,7 +78,7 @@ def require_roles(principal: Principal, *roles: str) -> None:
 MATCHER_RETRY_AFTER = 30
 
 
-def matcher_ready(request: Request) -> None:
+async def matcher_ready(request: Request) -> None:
     """Refuse (503, Retry-After) while this process is still building the online matcher's
     index at start-up, rather than holding the request until it is built."""
     ready = getattr(request.app.state, "matcher_ready", None)

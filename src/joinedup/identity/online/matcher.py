@@ -93,6 +93,8 @@ class OnlineMatcher:
         self.index = CandidateIndex()
         self.state = StoreState()
         self.lock = threading.RLock()
+        # Held by the one thread bringing the index up to date for matches.
+        self._refreshing = threading.Lock()
         self.refreshed_at = 0.0
 
     # --- keeping current ------------------------------------------------------------
@@ -109,6 +111,26 @@ class OnlineMatcher:
                 gc.collect()
                 gc.freeze()
             return applied
+
+    def refresh_if_stale(self, engine: Engine, max_age: float, *, wait: bool = False) -> None:
+        """Refresh when older than `max_age` seconds. Unless told to `wait`, a thread that
+        finds another already at it goes on matching against the index as it is (at most
+        a moment old) rather than queue behind it, each to read the same changes again."""
+        if not self._refreshing.acquire(blocking=wait):
+            return
+        try:
+            if time.monotonic() - self.refreshed_at <= max_age:
+                return  # refreshed while this thread was on its way
+            from joinedup.identity.model import load_model
+
+            model = load_model(engine)
+            if model.version != self.model_version:
+                with self.lock:
+                    self.params = params_from_settings(model.settings)
+                    self.model_version = model.version
+            self.refresh(engine)
+        finally:
+            self._refreshing.release()
 
     def add_record(
         self, record_id: int, record: Mapping[str, Any], person_id: int | None = None
@@ -210,12 +232,8 @@ def matcher_for(
             _MATCHERS[key] = matcher
             return matcher
     if time.monotonic() - matcher.refreshed_at > max_age:
-        model = load_model(engine)
-        if model.version != matcher.model_version:
-            with matcher.lock:
-                matcher.params = params_from_settings(model.settings)
-                matcher.model_version = model.version
-        matcher.refresh(engine)
+        # max_age 0 asks for the store as it is now: wait for a refresh under way.
+        matcher.refresh_if_stale(engine, max_age, wait=max_age <= 0)
     return matcher
 
 
