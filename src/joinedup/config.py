@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field(
         default="600/minute", description="Requests allowed per API token (moving window)."
     )
+    api_token_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds an API worker remembers the user and roles behind a token it "
+        "has checked, sparing the look-up on a busy client's next requests; a revoked token, "
+        "a deactivated user or a changed role takes effect in the other workers within this "
+        "time (at once in the one that made the change). 0: check every request.",
+    )
     api_threads: int = Field(
         default=8,
         ge=1,

@@ -95,3 +95,21 @@ def test_openapi_enums_are_the_domains_vocabularies() -> None:
     assert get_args(models.LegalBasis) == policy.LEGAL_BASES
     assert get_args(models.DetailLabel) == DETAIL_LABELS
     assert get_args(models.AggregationLabel) == AGGREGATION_LABELS
+
+
+def test_a_revoked_token_is_refused_at_once_by_the_worker_that_revoked_it(engine) -> None:
+    from governance_world import build_world
+
+    from joinedup.governance import tokens
+
+    build_world(engine)
+    issued = tokens.create_token(engine, "nurse", "NHS", "ward system")
+    bearer = {"Authorization": f"Bearer {issued.secret}"}
+    with _client(engine, api_token_cache_seconds=60) as client:
+        first = client.get("/api/v1/organisations", headers=bearer)
+        assert first.status_code == 200  # checked, and remembered for 60 s
+        assert client.get("/api/v1/organisations", headers=bearer).status_code == 200
+        tokens.revoke_token(engine, issued.id, actor="nurse")
+        refused = client.get("/api/v1/organisations", headers=bearer)
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["detail"]

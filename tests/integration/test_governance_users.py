@@ -153,3 +153,42 @@ def test_memberships_for_the_web_layer(engine) -> None:
     assert both.roles == frozenset({"data_owner", "org_admin"})
     with pytest.raises(Forbidden):
         auth.principal_for_user(engine, user_id, world.orgs["NHS"])
+
+
+def test_a_remembered_principal_is_forgotten_when_its_token_or_roles_change(engine) -> None:
+    build_world(engine)
+    auth.forget_token_principals()
+    issued = tokens.create_token(engine, "nurse", "NHS", "ward system")
+    assert auth.recent_token_principal(engine, issued.secret) is None  # none remembered yet
+    principal = auth.authenticate_token(engine, issued.secret, remember_seconds=60)
+    assert auth.recent_token_principal(engine, issued.secret) == principal
+    assert auth.recent_token_principal(engine, issued.secret + "x") is None
+    # Without remember_seconds (the default) nothing is remembered.
+    other = tokens.create_token(engine, "analyst", "NHS", "b")
+    auth.authenticate_token(engine, other.secret)
+    assert auth.recent_token_principal(engine, other.secret) is None
+    # The services that take rights away forget every remembered principal.
+    tokens.revoke_token(engine, issued.id, actor="nurse")
+    assert auth.recent_token_principal(engine, issued.secret) is None
+    again = tokens.create_token(engine, "nurse", "NHS", "c")
+    auth.authenticate_token(engine, again.secret, remember_seconds=60)
+    users.revoke_role(engine, "nurse", "NHS", "practitioner")
+    assert auth.recent_token_principal(engine, again.secret) is None
+
+
+def test_a_remembered_principal_lapses_after_its_seconds(engine, monkeypatch) -> None:
+    build_world(engine)
+    issued = tokens.create_token(engine, "nurse", "NHS", "ward system")
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    auth.authenticate_token(engine, issued.secret, remember_seconds=1.0)
+    clock[0] += 0.9
+    assert auth.recent_token_principal(engine, issued.secret) is not None
+    # Changed behind this process's back (as another worker would): seen once it lapses.
+    with UnitOfWork(engine) as uow:
+        uow.session.get_one(ApiToken, issued.id).revoked_at = dt.datetime.now(dt.UTC)
+        uow.commit()
+    clock[0] += 0.2
+    assert auth.recent_token_principal(engine, issued.secret) is None
+    with pytest.raises(Forbidden, match="revoked"):
+        auth.authenticate_token(engine, issued.secret, remember_seconds=1.0)

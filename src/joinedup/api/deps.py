@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from joinedup.config import Settings
@@ -42,21 +43,34 @@ def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="joinedup"'})
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     engine: EngineDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """The requester behind the bearer token (tokens are stored hashed; see governance)."""
+    """The requester behind the bearer token (tokens are stored hashed; see governance).
+
+    A token checked by this worker within `JOINEDUP_API_TOKEN_CACHE_SECONDS` is taken as
+    it was then, with no database round trip and no hand-over to a thread; otherwise the
+    look-up runs in the thread pool."""
     from joinedup.errors import JoinedupError
-    from joinedup.governance.auth import authenticate_token
+    from joinedup.governance.auth import authenticate_token, recent_token_principal
 
     if credentials is None or not credentials.credentials:
         raise _unauthorised("A bearer token is required.")
-    try:
-        principal = authenticate_token(engine, credentials.credentials)
-    except JoinedupError as exc:
-        raise _unauthorised(exc.message) from exc
+    token = credentials.credentials
+    principal = recent_token_principal(engine, token)
+    if principal is None:
+        try:
+            principal = await run_in_threadpool(
+                authenticate_token,
+                engine,
+                token,
+                remember_seconds=settings.api_token_cache_seconds,
+            )
+        except JoinedupError as exc:
+            raise _unauthorised(exc.message) from exc
     request.state.principal = principal
     return principal
 

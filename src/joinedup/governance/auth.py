@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,13 +221,66 @@ def _token_query() -> Select[Any]:
 _TOKEN_QUERY = _token_query()
 
 
-def authenticate_token(store: EngineOrSession, token: str) -> Principal:
+class _RecentPrincipals:
+    """Principals authenticated from API tokens in the last few seconds, in this process.
+
+    Keyed by the store's Engine and the token's SHA-256 (no secret is kept). An entry lives at most
+    its `seconds` and never past the token's expiry; the services that revoke a token or
+    change a user's roles or status clear them all (`forget_token_principals`), so in the
+    process that made the change it applies at once, in the other API workers within
+    `seconds`."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Engine, str], tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Engine, str]) -> Principal | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        until, principal = found
+        if time.monotonic() >= until:
+            self._entries.pop(key, None)
+            return None
+        return principal
+
+    def put(self, key: tuple[Engine, str], principal: Principal, until: float) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:  # many tokens: drop what has expired
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            self._entries[key] = (until, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = {}
+
+
+_RECENT = _RecentPrincipals()
+
+
+def recent_token_principal(engine: Engine, token: str) -> Principal | None:
+    """The principal `authenticate_token(..., remember_seconds=...)` found for this token in
+    the last few seconds, if any: no database, so the API can skip a round trip (and the
+    hand-over to a thread that it needs) on most requests of a busy client."""
+    return _RECENT.get((engine, token_hash(token.strip())))
+
+
+def forget_token_principals() -> None:
+    """Drop every remembered principal (a token revoked, a user's roles or status changed)."""
+    _RECENT.clear()
+
+
+def authenticate_token(
+    store: EngineOrSession, token: str, *, remember_seconds: float = 0.0
+) -> Principal:
     """The principal behind an API token; raises `Forbidden` for an unknown, revoked or
     expired token, or one whose user has lost every role at the token's organisation.
 
     One statement on the hot path (token, user, organisation, roles joined), run outside a
     transaction when given an Engine; a second, rare one records the token's use (at most
-    once a minute).
+    once a minute). With `remember_seconds` (and an Engine), the principal is remembered for
+    `recent_token_principal` that long (the API's `JOINEDUP_API_TOKEN_CACHE_SECONDS`).
     """
     token = token.strip()
     if not token.startswith(TOKEN_PREFIX):
@@ -262,4 +317,9 @@ def authenticate_token(store: EngineOrSession, token: str) -> Principal:
         )
         with session_scope(store) as session:
             session.execute(mark)
-    return Principal(int(user_id), username, int(org_id), code, roles)
+    principal = Principal(int(user_id), username, int(org_id), code, roles)
+    if remember_seconds > 0 and isinstance(store, Engine):
+        left = (expires_at - now).total_seconds()
+        until = time.monotonic() + min(remember_seconds, left)
+        _RECENT.put((store, params["digest"]), principal, until)
+    return principal

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from joinedup.errors import Forbidden, InvalidInput, NotFound
 from joinedup.governance import audit
-from joinedup.governance.auth import TOKEN_PREFIX, roles_at, token_hash
+from joinedup.governance.auth import TOKEN_PREFIX, forget_token_principals, roles_at, token_hash
 from joinedup.governance.lookups import (
     EngineOrSession,
     organisation_by_code,
@@ -124,6 +124,7 @@ def revoke_token(store: EngineOrSession, token_id: int, *, actor: str | None = N
                     object_id=str(row.id),
                 ),
             )
+    forget_token_principals()  # API workers remember principals for a moment
 
 
 def list_tokens(store: EngineOrSession, username: str | None = None) -> list[TokenSummary]:

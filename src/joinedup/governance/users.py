@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from joinedup.domain.policy import ROLES
 from joinedup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from joinedup.governance import audit
-from joinedup.governance.auth import hash_password
+from joinedup.governance.auth import forget_token_principals, hash_password
 from joinedup.governance.lookups import (
     EngineOrSession,
     organisation_by_code,
@@ -158,6 +158,7 @@ def grant_role(
                 details={"role": role, "organisation": org.code},
             ),
         )
+    forget_token_principals()  # API workers remember principals for a moment
 
 
 def revoke_role(
@@ -193,6 +194,7 @@ def revoke_role(
                 details={"role": role, "organisation": org.code},
             ),
         )
+    forget_token_principals()
 
 
 def deactivate_user(store: EngineOrSession, username: str, *, actor: str | None = None) -> int:
@@ -219,7 +221,9 @@ def deactivate_user(store: EngineOrSession, username: str, *, actor: str | None 
                 details={"tokens_revoked": len(tokens)},
             ),
         )
-        return len(tokens)
+        revoked = len(tokens)
+    forget_token_principals()
+    return revoked
 
 
 def list_users(store: EngineOrSession, organisation_code: str | None = None) -> list[UserSummary]:
