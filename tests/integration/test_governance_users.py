@@ -192,3 +192,19 @@ def test_a_remembered_principal_lapses_after_its_seconds(engine, monkeypatch) ->
     assert auth.recent_token_principal(engine, issued.secret) is None
     with pytest.raises(Forbidden, match="revoked"):
         auth.authenticate_token(engine, issued.secret, remember_seconds=1.0)
+
+
+def test_a_look_up_overtaken_by_a_revocation_is_not_remembered(engine, monkeypatch) -> None:
+    build_world(engine)
+    issued = tokens.create_token(engine, "nurse", "NHS", "ward system")
+    real_hash = auth.token_hash
+
+    def revoke_during_the_look_up(secret: str) -> str:
+        # The look-up has begun; another thread revokes the token before it remembers.
+        auth.forget_token_principals()
+        return real_hash(secret)
+
+    monkeypatch.setattr(auth, "token_hash", revoke_during_the_look_up)
+    auth.authenticate_token(engine, issued.secret, remember_seconds=60)
+    monkeypatch.setattr(auth, "token_hash", real_hash)
+    assert auth.recent_token_principal(engine, issued.secret) is None

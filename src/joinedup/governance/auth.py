@@ -224,15 +224,17 @@ _TOKEN_QUERY = _token_query()
 class _RecentPrincipals:
     """Principals authenticated from API tokens in the last few seconds, in this process.
 
-    Keyed by the store's Engine and the token's SHA-256 (no secret is kept). An entry lives at most
-    its `seconds` and never past the token's expiry; the services that revoke a token or
-    change a user's roles or status clear them all (`forget_token_principals`), so in the
-    process that made the change it applies at once, in the other API workers within
-    `seconds`."""
+    Keyed by the store's Engine and the token's SHA-256 (no secret is kept). An entry lives
+    for the seconds it was given, never past the token's expiry. The services that revoke a
+    token or change a user's roles or status clear them all (`forget_token_principals`), so
+    in the process that made the change it applies at once, in the other API workers within
+    those seconds. A look-up that was under way when they were cleared is not remembered
+    (`generation`): it may have read the store before the change."""
 
     def __init__(self) -> None:
         self._entries: dict[tuple[Engine, str], tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+        self.generation = 0
 
     def get(self, key: tuple[Engine, str]) -> Principal | None:
         found = self._entries.get(key)
@@ -244,8 +246,12 @@ class _RecentPrincipals:
             return None
         return principal
 
-    def put(self, key: tuple[Engine, str], principal: Principal, until: float) -> None:
+    def put(
+        self, key: tuple[Engine, str], principal: Principal, until: float, generation: int
+    ) -> None:
         with self._lock:
+            if generation != self.generation:
+                return  # cleared since this principal was read
             if len(self._entries) > 10_000:  # many tokens: drop what has expired
                 now = time.monotonic()
                 self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
@@ -254,6 +260,7 @@ class _RecentPrincipals:
     def clear(self) -> None:
         with self._lock:
             self._entries = {}
+            self.generation += 1
 
 
 _RECENT = _RecentPrincipals()
@@ -282,6 +289,7 @@ def authenticate_token(
     once a minute). With `remember_seconds` (and an Engine), the principal is remembered for
     `recent_token_principal` that long (the API's `JOINEDUP_API_TOKEN_CACHE_SECONDS`).
     """
+    generation = _RECENT.generation  # before anything is read (see _RecentPrincipals)
     token = token.strip()
     if not token.startswith(TOKEN_PREFIX):
         raise Forbidden("Not a joinedup API token.")
@@ -321,5 +329,5 @@ def authenticate_token(
     if remember_seconds > 0 and isinstance(store, Engine):
         left = (expires_at - now).total_seconds()
         until = time.monotonic() + min(remember_seconds, left)
-        _RECENT.put((store, params["digest"]), principal, until)
+        _RECENT.put((store, params["digest"]), principal, until, generation)
     return principal

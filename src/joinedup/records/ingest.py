@@ -219,27 +219,18 @@ _LOOKUP_CHUNK = 500
 def _known(run: _Run, lids: Sequence[str]) -> dict[str, _Existing]:
     """The stored id, content hash, version and status of these local ids' records."""
     out: dict[str, _Existing] = {}
+    head = "SELECT local_id, id, content_hash, version, status FROM source_records "
     cur = run.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(lids), _LOOKUP_CHUNK):
             part = list(lids[start : start + _LOOKUP_CHUNK])
             if run.conn.dialect.name == "postgresql":
-                where, params = "local_id = ANY(%s)", [run.dataset_id, part]
-                sql_param = "%s"
+                sql = head + "WHERE dataset_id = %s AND local_id = ANY(%s)"
+                cur.execute(sql, (run.dataset_id, part))
             else:
-                where, params = (
-                    f"local_id IN ({', '.join('?' * len(part))})",
-                    [
-                        run.dataset_id,
-                        *part,
-                    ],
-                )
-                sql_param = "?"
-            cur.execute(
-                "SELECT local_id, id, content_hash, version, status FROM source_records "
-                f"WHERE dataset_id = {sql_param} AND {where}",
-                params,
-            )
+                marks = ", ".join("?" * len(part))
+                sql = head + f"WHERE dataset_id = ? AND local_id IN ({marks})"
+                cur.execute(sql, (run.dataset_id, *part))
             for lid, *rest in cur.fetchall():
                 out[lid] = _Existing(*rest)
         return out
