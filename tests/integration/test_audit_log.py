@@ -253,3 +253,25 @@ def test_head_is_a_usable_anchor(engine) -> None:
     assert point is not None and point.seq == 3
     assert ChainPoint.parse(str(point)) == point
     assert audit.verify(engine, [point]).ok
+
+
+@pytest.mark.postgres
+def test_an_append_on_a_lost_connection_fails_and_the_next_one_reconnects(
+    pg_url, pg_databases
+) -> None:  # type: ignore[no-untyped-def]
+    # audit.record sends its statement through the driver, past SQLAlchemy's detection of
+    # lost connections: it must still never pool a broken one again.
+    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
+    try:
+        audit.record(engine, audit.AuditEntry(action="first"))
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with pg_databases.admin().connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        with pytest.raises(Exception, match=r"(?i)terminat|closed|connection"):
+            audit.record(engine, audit.AuditEntry(action="lost"))
+        audit.record(engine, audit.AuditEntry(action="after"))
+        report = audit.verify(engine)
+        assert report.ok and report.entries == 2
+    finally:
+        engine.dispose()

@@ -332,11 +332,15 @@ def record(engine: Engine, entry: AuditEntry) -> int:
         params["head_at"] = dt.datetime.now(dt.UTC)
         with engine.connect() as conn:
             driver: Any = conn.connection.driver_connection
-            driver.autocommit = True
             try:
+                driver.autocommit = True
                 written = driver.execute(_PG_APPEND_SQL, params).fetchone()
-            finally:
                 driver.autocommit = False
+            except Exception:
+                # The driver was used past SQLAlchemy: a connection that failed here (lost,
+                # or still in autocommit) must not go back to the pool.
+                conn.invalidate()
+                raise
         if written is not None:
             return int(written[0])
     with UnitOfWork(engine) as uow:
