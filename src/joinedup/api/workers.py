@@ -18,6 +18,7 @@ as before, and a port of 0 becomes one chosen port for every worker.
 from __future__ import annotations
 
 import socket
+import sys
 from unittest import mock
 
 from uvicorn import Config
@@ -27,8 +28,10 @@ from joinedup.errors import JoinedupError
 
 
 def supported() -> bool:
-    """Whether the kernel balances connections over sockets sharing a port (Linux does)."""
-    return hasattr(socket, "SO_REUSEPORT") and socket.SO_REUSEPORT is not None
+    """Whether the kernel balances connections over sockets sharing a port: Linux does (since
+    3.9); the BSDs and macOS accept `SO_REUSEPORT` but do not balance, so there the workers
+    keep uvicorn's shared socket."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
