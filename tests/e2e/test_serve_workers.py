@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,8 +30,8 @@ pytestmark = pytest.mark.skipif(
 CONNECTIONS = 50
 
 
-def _established_inodes(port: int) -> set[str]:
-    """Socket inodes of the server ends of established TCP connections on `port`."""
+def _inodes(port: int, state: str) -> set[str]:
+    """Socket inodes of TCP sockets on local `port` in `state` (01 established, 0A listening)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         if not Path(table).exists():
@@ -38,9 +39,17 @@ def _established_inodes(port: int) -> set[str]:
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            if local_port == port and fields[3] == state:
                 inodes.add(fields[9])
     return inodes
+
+
+def _wait_for_listeners(port: int, count: int, timeout: float = 60.0) -> None:
+    """The server answers once one worker is up; wait for every worker's socket."""
+    deadline = time.monotonic() + timeout
+    while len(_inodes(port, "0A")) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} sockets listen on {port}"
+        time.sleep(0.1)
 
 
 def _holders(inodes: set[str]) -> Counter[int]:
@@ -69,7 +78,7 @@ async def _open_and_hold(host: str, port: int, check: asyncio.Future[Counter[int
         return reader, writer
 
     pairs = await asyncio.gather(*(one() for _ in range(CONNECTIONS)))
-    check.set_result(_holders(_established_inodes(port)))
+    check.set_result(_holders(_inodes(port, "01")))
     for _, writer in pairs:
         writer.close()
 
@@ -79,6 +88,7 @@ def test_two_workers_share_a_burst_of_connections(tmp_path: Path) -> None:
     with serve(url, workers=2) as base_url:
         parts = urlsplit(base_url)
         assert parts.hostname is not None and parts.port is not None
+        _wait_for_listeners(parts.port, 2)
 
         async def run() -> Counter[int]:
             check: asyncio.Future[Counter[int]] = asyncio.get_running_loop().create_future()
