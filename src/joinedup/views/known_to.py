@@ -248,37 +248,41 @@ def known_to(
                 session, {d.agreement_id for d in allowed.values() if d.agreement_id is not None}
             )
             rows = _read_records(session, person.id, sorted(allowed))
-        involvements = []
-        visible: list[tuple[dict[str, Any], Detail]] = []
-        for values, closed, dataset_id, dataset_code, org_code, org_name in rows:
-            decision = allowed[dataset_id]
-            visible.append((values, decision.detail))
-            involvements.append(
-                Involvement(
-                    organisation_code=org_code,
-                    organisation_name=org_name,
-                    dataset_code=dataset_code,
-                    detail=decision.detail.label,
-                    basis=_basis(decision, codes),
-                    break_glass=decision.break_glass,
-                    in_latest_extract=not closed,
-                    **involvement_fields(values, decision.detail),
+            # Everything shown is worked out before the entry is appended (as this block
+            # ends): from the append to the commit the chain's lock is held, and Python
+            # here may wait for the GIL behind other request threads.
+            involvements = []
+            visible: list[tuple[dict[str, Any], Detail]] = []
+            for values, closed, dataset_id, dataset_code, org_code, org_name in rows:
+                decision = allowed[dataset_id]
+                visible.append((values, decision.detail))
+                involvements.append(
+                    Involvement(
+                        organisation_code=org_code,
+                        organisation_name=org_name,
+                        dataset_code=dataset_code,
+                        detail=decision.detail.label,
+                        basis=_basis(decision, codes),
+                        break_glass=decision.break_glass,
+                        in_latest_extract=not closed,
+                        **involvement_fields(values, decision.detail),
+                    )
                 )
+            withheld = sorted(
+                (
+                    Withheld(withheld_reason(d))
+                    for ds_id, d in by_dataset.items()
+                    if ds_id not in allowed
+                ),
+                key=lambda w: w.reason,
             )
-        withheld = sorted(
-            (
-                Withheld(withheld_reason(d))
-                for ds_id, d in by_dataset.items()
-                if ds_id not in allowed
-            ),
-            key=lambda w: w.reason,
-        )
-        note = (
-            f"Person number {redirected_from} was merged into {person.person_number}; "
-            f"showing {person.person_number}."
-            if redirected_from
-            else None
-        )
+            note = (
+                f"Person number {redirected_from} was merged into {person.person_number}; "
+                f"showing {person.person_number}."
+                if redirected_from
+                else None
+            )
+            summary = summarise_demographics(visible)
         return KnownToView(
             person_number=person.person_number,
             requested_number=asked,
@@ -289,7 +293,7 @@ def known_to(
             decision=result.summary,
             break_glass=result.break_glass,
             audit_seq=pending.audit_seq,
-            summary=summarise_demographics(visible),
+            summary=summary,
             involvements=involvements,
             withheld=withheld,
         )
