@@ -53,6 +53,15 @@ class PgDatabases:
             self._admin = engine
         return self._admin
 
+    def terminate_backend(self, engine: Engine) -> int:
+        """Kill, from the server side, the backend of `engine`'s pooled connection (as a
+        server restart would); returns its process id."""
+        with engine.connect() as conn:
+            pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        with self.admin().connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        return pid
+
     def create(self) -> str:
         name = f"joinedup_test_{os.getpid()}_{secrets.token_hex(4)}"
         with self.admin().connect() as conn:

@@ -264,10 +264,7 @@ def test_an_append_on_a_lost_connection_fails_and_the_next_one_reconnects(
     engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
     try:
         audit.record(engine, audit.AuditEntry(action="first"))
-        with engine.connect() as conn:
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with pg_databases.admin().connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        pg_databases.terminate_backend(engine)
         with pytest.raises(Exception, match=r"(?i)terminat|closed|connection"):
             audit.record(engine, audit.AuditEntry(action="lost"))
         audit.record(engine, audit.AuditEntry(action="after"))

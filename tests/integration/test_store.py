@@ -84,19 +84,13 @@ def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def _terminate(pg_databases, pid: int) -> None:  # type: ignore[no-untyped-def]
-    with pg_databases.admin().connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
-
-
 @pytest.mark.postgres
 def test_a_pooled_connection_idle_for_a_while_is_checked_and_replaced(
     pg_url, pg_databases, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
     try:
-        first = _backend_pid(engine)
-        _terminate(pg_databases, first)  # as a server restart would
+        first = pg_databases.terminate_backend(engine)  # as a server restart would
         monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)  # it has been idle long
         assert _backend_pid(engine) != first  # checked, found dead, replaced: no error
     finally:
@@ -109,8 +103,7 @@ def test_a_connection_in_steady_use_is_not_pinged_and_the_pool_recovers(
 ) -> None:  # type: ignore[no-untyped-def]
     engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
     try:
-        first = _backend_pid(engine)
-        _terminate(pg_databases, first)
+        first = pg_databases.terminate_backend(engine)
         # Used a moment ago, so not checked: the statement in flight fails ...
         with pytest.raises(OperationalError), engine.connect() as conn:
             conn.execute(text("SELECT 1"))

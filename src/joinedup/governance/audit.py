@@ -284,12 +284,17 @@ def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
     return row
 
 
-def _append_pg(session: Session | Connection, row: AuditLogEntry) -> AuditLogEntry | None:
-    """The one-statement append (PostgreSQL); None when the chain has no head row yet."""
+def _pg_params(row: AuditLogEntry) -> dict[str, Any]:
+    """The parameters of `_PG_APPEND` for a new entry."""
     params = {c.key: getattr(row, c.key) for c in _ENTRY_COLUMNS}
     params["content_head"] = _content_head(row)
     params["head_at"] = dt.datetime.now(dt.UTC)
-    written = session.execute(_PG_APPEND, params).first()
+    return params
+
+
+def _append_pg(session: Session | Connection, row: AuditLogEntry) -> AuditLogEntry | None:
+    """The one-statement append (PostgreSQL); None when the chain has no head row yet."""
+    written = session.execute(_PG_APPEND, _pg_params(row)).first()
     if written is None:
         return None
     row.seq, row.prev_hash, row.hash = int(written[0]), str(written[1]), str(written[2])
@@ -324,12 +329,9 @@ def record(engine: Engine, entry: AuditEntry) -> int:
     if engine.dialect.name == "postgresql":
         # The statement commits as it ends (autocommit): the chain lock is released when the
         # server has flushed it, with no round trip to this process in between.
-        row = _new_row(entry, seq=0, prev_hash="")
-        params = {c.key: getattr(row, c.key) for c in _ENTRY_COLUMNS}
-        for key in _JSON_COLUMNS:
+        params = _pg_params(_new_row(entry, seq=0, prev_hash=""))
+        for key in _JSON_COLUMNS:  # the driver gets JSON text; the statement casts it
             params[key] = json.dumps(params[key])
-        params["content_head"] = _content_head(row)
-        params["head_at"] = dt.datetime.now(dt.UTC)
         with engine.connect() as conn:
             driver: Any = conn.connection.driver_connection
             try:
