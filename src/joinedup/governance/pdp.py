@@ -373,6 +373,51 @@ class PendingView:
 
 
 @contextmanager
+def deciding_persons(
+    session: Session,
+    principal: Principal,
+    purpose: str,
+    person_ids: Iterable[int],
+    *,
+    kind: str = "person_view",
+    detail: Detail | str = Detail.FULL,
+    aggregation: Aggregation | str = Aggregation.PERSON,
+    dataset_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Iterator[dict[int, PendingView]]:
+    """`decide_for_persons`, with the audit entries appended when the block ends, in the same
+    transaction (keys: the ids asked for):
+
+        with deciding_persons(session, principal, purpose, ids) as pending:
+            rows = read({pid: p.decision.allowed for pid, p in pending.items()})
+        view = build(rows, pending)      # then commit the session
+
+    Same guarantee as deciding them first (the entries commit exactly when the read does;
+    if the block raises, nothing is appended and the caller rolls back), with the chain's
+    lock held for less time: appends are serialised from the head's claim to the commit, so
+    the read is done before the claim instead of while holding it."""
+    decided = _decide_persons(
+        session,
+        principal,
+        purpose,
+        person_ids,
+        kind=kind,
+        detail=detail,
+        aggregation=aggregation,
+        dataset_ids=dataset_ids,
+        now=now,
+        details=details,
+    )
+    pending = {pid: PendingView(decision) for pid, (decision, _) in decided.items()}
+    yield pending
+    for pid, (decision, entry) in decided.items():
+        seq = audit.append(session, entry).seq
+        pending[pid].audit_seq = seq
+        pending[pid].decision = replace(decision, audit_seq=seq)
+
+
+@contextmanager
 def deciding_person(
     session: Session,
     principal: Principal,
@@ -386,19 +431,13 @@ def deciding_person(
     now: dt.datetime | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> Iterator[PendingView]:
-    """`decide_for_person`, with the audit entry appended when the block ends, in the same
-    transaction:
+    """`deciding_persons` for one person:
 
-        with deciding_person(session, principal, purpose, person.id) as pending:
-            rows = read(pending.decision.allowed)
-        view = build(rows, pending.audit_seq)      # then commit the session
-
-    Same guarantee (the entry commits exactly when the read does; if the block raises,
-    nothing is appended and the caller rolls back), with the chain's lock held for less
-    time: appends are serialised from the head's claim to the commit, so the read is done
-    before the claim instead of while holding it.
+    with deciding_person(session, principal, purpose, person.id) as pending:
+        rows = read(pending.decision.allowed)
+    view = build(rows, pending.audit_seq)      # then commit the session
     """
-    ((decision, entry),) = _decide_persons(
+    with deciding_persons(
         session,
         principal,
         purpose,
@@ -409,11 +448,8 @@ def deciding_person(
         dataset_ids=dataset_ids,
         now=now,
         details=details,
-    ).values()
-    pending = PendingView(decision)
-    yield pending
-    pending.audit_seq = audit.append(session, entry).seq
-    pending.decision = replace(decision, audit_seq=pending.audit_seq)
+    ) as pending:
+        yield pending[person_id]
 
 
 def decide_for_datasets(

@@ -32,7 +32,7 @@ from joinedup.errors import Forbidden, InvalidInput
 from joinedup.governance import audit
 from joinedup.governance.auth import Principal
 from joinedup.governance.lookups import session_scope
-from joinedup.governance.pdp import decide_for_persons
+from joinedup.governance.pdp import deciding_persons
 from joinedup.store.schema.identity import Person, PersonLink
 from joinedup.store.schema.records import SourceRecord
 from joinedup.views.detail_levels import PERSON_FIELDS, DemographicSummary, summarise_demographics
@@ -148,26 +148,29 @@ def search(
         for c in sorted(found, key=lambda c: -c.probability):
             best.setdefault(c.person_id, c.probability)
         chosen = list(best.items())[:cap]
-        decisions = decide_for_persons(
+        # The policy entries are appended once the summaries are read (as the block ends),
+        # so the chain's lock is not held across those reads.
+        with deciding_persons(
             session,
             principal,
             purpose,
             [pid for pid, _ in chosen],
             details={"view": "search"},
-        )
-        ids = [decisions[pid].person_id for pid, _ in chosen]
-        status = dict(
-            session.execute(select(Person.id, Person.status).where(Person.id.in_(ids))).all()
-        )
-        results = [
-            SearchResult(
-                decisions[pid].person_number,
-                str(status.get(decisions[pid].person_id, "active")),
-                probability,
-                _summary(session, decisions[pid].person_id, decisions[pid].allowed),
+        ) as pending:
+            decisions = {pid: p.decision for pid, p in pending.items()}
+            ids = [decisions[pid].person_id for pid, _ in chosen]
+            status = dict(
+                session.execute(select(Person.id, Person.status).where(Person.id.in_(ids))).all()
             )
-            for pid, probability in chosen
-        ]
+            results = [
+                SearchResult(
+                    decisions[pid].person_number,
+                    str(status.get(decisions[pid].person_id, "active")),
+                    probability,
+                    _summary(session, decisions[pid].person_id, decisions[pid].allowed),
+                )
+                for pid, probability in chosen
+            ]
         seq = audit.append(
             session,
             audit.AuditEntry.by(
@@ -179,7 +182,7 @@ def search(
                     "fields": sorted(used),
                     "threshold": threshold,
                     "results": len(results),
-                    "policy_entries": [decisions[pid].audit_seq for pid, _ in chosen],
+                    "policy_entries": [pending[pid].audit_seq for pid, _ in chosen],
                 },
             ),
         ).seq
