@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Select, bindparam, exists, literal, select
 from sqlalchemy.orm import Session
@@ -202,8 +202,42 @@ def _inputs_query(with_grants: bool) -> Select[Any]:
 _INPUTS = {False: _inputs_query(False), True: _inputs_query(True)}
 
 
+class DecisionOptions(TypedDict, total=False):
+    """The optional keywords of every person decision (defaults in `_decide_persons`):
+    `kind` ("person_view"), `detail` (full), `aggregation` (person-level), `dataset_ids`
+    (all the person's datasets), `now`, and `details` for the audit entry."""
+
+    kind: str
+    detail: Detail | str
+    aggregation: Aggregation | str
+    dataset_ids: Iterable[int] | None
+    now: dt.datetime | None
+    details: Mapping[str, Any] | None
+
+
 def decide_for_persons(
     store: EngineOrSession,
+    principal: Principal,
+    purpose: str,
+    person_ids: Iterable[int],
+    **options: Unpack[DecisionOptions],
+) -> dict[int, PersonDecision]:
+    """Decide and audit for several persons at once (one audit entry each), loading the
+    agreements once. Keys are the ids asked for; a merged person is decided as its survivor.
+
+    `dataset_ids` narrows the decision to those of the person's datasets; `details` adds
+    what the caller is about to read to the audit entry (e.g. {"view": "known_to"}).
+    """
+    with (
+        session_scope(store) as session,
+        deciding_persons(session, principal, purpose, person_ids, **options) as pending,
+    ):
+        pass  # nothing to read: the entries are appended at once
+    return {pid: p.decision for pid, p in pending.items()}
+
+
+def _decide_persons(
+    session: Session,
     principal: Principal,
     purpose: str,
     person_ids: Iterable[int],
@@ -214,44 +248,6 @@ def decide_for_persons(
     dataset_ids: Iterable[int] | None = None,
     now: dt.datetime | None = None,
     details: Mapping[str, Any] | None = None,
-) -> dict[int, PersonDecision]:
-    """Decide and audit for several persons at once (one audit entry each), loading the
-    agreements once. Keys are the ids asked for; a merged person is decided as its survivor.
-
-    `dataset_ids` narrows the decision to those of the person's datasets; `details` adds
-    what the caller is about to read to the audit entry (e.g. {"view": "known_to"}).
-    """
-    with session_scope(store) as session:
-        decided = _decide_persons(
-            session,
-            principal,
-            purpose,
-            person_ids,
-            kind=kind,
-            detail=detail,
-            aggregation=aggregation,
-            dataset_ids=dataset_ids,
-            now=now,
-            details=details,
-        )
-        return {
-            pid: replace(decision, audit_seq=audit.append(session, entry).seq)
-            for pid, (decision, entry) in decided.items()
-        }
-
-
-def _decide_persons(
-    session: Session,
-    principal: Principal,
-    purpose: str,
-    person_ids: Iterable[int],
-    *,
-    kind: str,
-    detail: Detail | str,
-    aggregation: Aggregation | str,
-    dataset_ids: Iterable[int] | None,
-    now: dt.datetime | None,
-    details: Mapping[str, Any] | None,
 ) -> dict[int, tuple[PersonDecision, audit.AuditEntry]]:
     """The decisions (audit_seq 0) and the audit entry to write for each."""
     _check(purpose, kind)
@@ -339,28 +335,11 @@ def decide_for_person(
     principal: Principal,
     purpose: str,
     person_id: int,
-    *,
-    kind: str = "person_view",
-    detail: Detail | str = Detail.FULL,
-    aggregation: Aggregation | str = Aggregation.PERSON,
-    dataset_ids: Iterable[int] | None = None,
-    now: dt.datetime | None = None,
-    details: Mapping[str, Any] | None = None,
+    **options: Unpack[DecisionOptions],
 ) -> PersonDecision:
     """What `principal` may have from each of the person's source datasets, for `purpose`;
     the decision is written to the audit log (in `store`'s transaction when it is a Session)."""
-    return decide_for_persons(
-        store,
-        principal,
-        purpose,
-        [person_id],
-        kind=kind,
-        detail=detail,
-        aggregation=aggregation,
-        dataset_ids=dataset_ids,
-        now=now,
-        details=details,
-    )[person_id]
+    return decide_for_persons(store, principal, purpose, [person_id], **options)[person_id]
 
 
 class PendingView:
@@ -378,13 +357,7 @@ def deciding_persons(
     principal: Principal,
     purpose: str,
     person_ids: Iterable[int],
-    *,
-    kind: str = "person_view",
-    detail: Detail | str = Detail.FULL,
-    aggregation: Aggregation | str = Aggregation.PERSON,
-    dataset_ids: Iterable[int] | None = None,
-    now: dt.datetime | None = None,
-    details: Mapping[str, Any] | None = None,
+    **options: Unpack[DecisionOptions],
 ) -> Iterator[dict[int, PendingView]]:
     """`decide_for_persons`, with the audit entries appended when the block ends, in the same
     transaction (keys: the ids asked for):
@@ -397,18 +370,7 @@ def deciding_persons(
     if the block raises, nothing is appended and the caller rolls back), with the chain's
     lock held for less time: appends are serialised from the head's claim to the commit, so
     the read is done before the claim instead of while holding it."""
-    decided = _decide_persons(
-        session,
-        principal,
-        purpose,
-        person_ids,
-        kind=kind,
-        detail=detail,
-        aggregation=aggregation,
-        dataset_ids=dataset_ids,
-        now=now,
-        details=details,
-    )
+    decided = _decide_persons(session, principal, purpose, person_ids, **options)
     pending = {pid: PendingView(decision) for pid, (decision, _) in decided.items()}
     yield pending
     for pid, (decision, entry) in decided.items():
@@ -423,13 +385,7 @@ def deciding_person(
     principal: Principal,
     purpose: str,
     person_id: int,
-    *,
-    kind: str = "person_view",
-    detail: Detail | str = Detail.FULL,
-    aggregation: Aggregation | str = Aggregation.PERSON,
-    dataset_ids: Iterable[int] | None = None,
-    now: dt.datetime | None = None,
-    details: Mapping[str, Any] | None = None,
+    **options: Unpack[DecisionOptions],
 ) -> Iterator[PendingView]:
     """`deciding_persons` for one person:
 
@@ -437,18 +393,7 @@ def deciding_person(
         rows = read(pending.decision.allowed)
     view = build(rows, pending.audit_seq)      # then commit the session
     """
-    with deciding_persons(
-        session,
-        principal,
-        purpose,
-        [person_id],
-        kind=kind,
-        detail=detail,
-        aggregation=aggregation,
-        dataset_ids=dataset_ids,
-        now=now,
-        details=details,
-    ) as pending:
+    with deciding_persons(session, principal, purpose, [person_id], **options) as pending:
         yield pending[person_id]
 
 
