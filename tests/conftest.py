@@ -161,3 +161,12 @@ def pg_url(pg_databases: PgDatabases) -> str:
     ensure_schema(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def pg_one_connection(pg_url: str) -> Iterator[Engine]:
+    """An engine on a migrated PostgreSQL database of the test's own whose pool holds one
+    connection, so the next checkout is the connection the test has just used (or broken)."""
+    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()

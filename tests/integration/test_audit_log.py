@@ -257,18 +257,15 @@ def test_head_is_a_usable_anchor(engine) -> None:
 
 @pytest.mark.postgres
 def test_an_append_on_a_lost_connection_fails_and_the_next_one_reconnects(
-    pg_url, pg_databases
+    pg_one_connection, pg_databases
 ) -> None:  # type: ignore[no-untyped-def]
     # audit.record sends its statement through the driver, past SQLAlchemy's detection of
     # lost connections: it must still never pool a broken one again.
-    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
-    try:
-        audit.record(engine, audit.AuditEntry(action="first"))
-        pg_databases.terminate_backend(engine)
-        with pytest.raises(Exception, match=r"(?i)terminat|closed|connection"):
-            audit.record(engine, audit.AuditEntry(action="lost"))
-        audit.record(engine, audit.AuditEntry(action="after"))
-        report = audit.verify(engine)
-        assert report.ok and report.entries == 2
-    finally:
-        engine.dispose()
+    engine = pg_one_connection
+    audit.record(engine, audit.AuditEntry(action="first"))
+    pg_databases.terminate_backend(engine)
+    with pytest.raises(Exception, match=r"(?i)terminat|closed|connection"):
+        audit.record(engine, audit.AuditEntry(action="lost"))
+    audit.record(engine, audit.AuditEntry(action="after"))
+    report = audit.verify(engine)
+    assert report.ok and report.entries == 2

@@ -86,28 +86,22 @@ def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.postgres
 def test_a_pooled_connection_idle_for_a_while_is_checked_and_replaced(
-    pg_url, pg_databases, monkeypatch
+    pg_one_connection, pg_databases, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
-    try:
-        first = pg_databases.terminate_backend(engine)  # as a server restart would
-        monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)  # it has been idle long
-        assert _backend_pid(engine) != first  # checked, found dead, replaced: no error
-    finally:
-        engine.dispose()
+    engine = pg_one_connection
+    first = pg_databases.terminate_backend(engine)  # as a server restart would
+    monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)  # it has been idle long
+    assert _backend_pid(engine) != first  # checked, found dead, replaced: no error
 
 
 @pytest.mark.postgres
 def test_a_connection_in_steady_use_is_not_pinged_and_the_pool_recovers(
-    pg_url, pg_databases
+    pg_one_connection, pg_databases
 ) -> None:  # type: ignore[no-untyped-def]
-    engine = create_store_engine(pg_url, pool_size=1, max_overflow=0)
-    try:
-        first = pg_databases.terminate_backend(engine)
-        # Used a moment ago, so not checked: the statement in flight fails ...
-        with pytest.raises(OperationalError), engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        # ... and SQLAlchemy, seeing the disconnect, replaces the pooled connection.
-        assert _backend_pid(engine) != first
-    finally:
-        engine.dispose()
+    engine = pg_one_connection
+    first = pg_databases.terminate_backend(engine)
+    # Used a moment ago, so not checked: the statement in flight fails ...
+    with pytest.raises(OperationalError), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    # ... and SQLAlchemy, seeing the disconnect, replaces the pooled connection.
+    assert _backend_pid(engine) != first
