@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Connection,
     Engine,
     Integer,
     String,
@@ -268,8 +267,7 @@ def append(session: Session, entry: AuditEntry) -> AuditLogEntry:
     """
     session.flush()  # pending ORM changes go first, in the order the caller made them
     if session.get_bind().dialect.name == "postgresql":
-        row = _new_row(entry, seq=0, prev_hash="")
-        written = _append_pg(session, row)
+        written = _append_pg(session, _new_row(entry, seq=0, prev_hash=""))
         if written is not None:
             return written
     seq, prev_hash = _claim(session)
@@ -292,7 +290,7 @@ def _pg_params(row: AuditLogEntry) -> dict[str, Any]:
     return params
 
 
-def _append_pg(session: Session | Connection, row: AuditLogEntry) -> AuditLogEntry | None:
+def _append_pg(session: Session, row: AuditLogEntry) -> AuditLogEntry | None:
     """The one-statement append (PostgreSQL); None when the chain has no head row yet."""
     written = session.execute(_PG_APPEND, _pg_params(row)).first()
     if written is None:
