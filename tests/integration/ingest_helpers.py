@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from joinedup.records.organisations import add_organisation
-from joinedup.records.versions import version_record
+from joinedup.records.versions import record_versions, version_record
 from joinedup.store.schema.core import Dataset
-from joinedup.store.schema.records import SourceRecord, SourceRecordVersion
+from joinedup.store.schema.records import SourceRecord
 
 HEADER = [
     "local_id", "given_name", "family_name", "date_of_birth", "sex", "postcode",
@@ -70,10 +70,6 @@ def versions(engine: Engine, record_id: int) -> list[dict[str, Any]]:
     fields where the version points at them), `stored` the column as written."""
     with engine.connect() as conn:
         return [
-            {**dict(r), "stored": r["record"], "record": version_record(conn, r)}
-            for r in conn.execute(
-                select(SourceRecordVersion)
-                .where(SourceRecordVersion.source_record_id == record_id)
-                .order_by(SourceRecordVersion.version)
-            ).mappings()
+            {**r, "stored": r["record"], "record": version_record(conn, r)}
+            for r in record_versions(conn, record_id)
         ]

@@ -20,7 +20,7 @@ from joinedup.records import transform_sql
 from joinedup.records.challenges import accept_challenge, raise_challenge
 from joinedup.records.ingest import ingest_file
 from joinedup.records.manifest import load_manifest
-from joinedup.records.versions import version_record
+from joinedup.records.versions import record_versions, version_record
 from joinedup.store import create_store_engine, ensure_schema
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.records import SourceRecord, SourceRecordVersion
@@ -30,22 +30,18 @@ AS_OF = dt.date(2025, 3, 31)
 
 
 def _as_received(engine: Engine) -> dict[tuple[str, str, str, int], dict[str, Any]]:
-    """(organisation, dataset, local id, version) -> the record as received."""
+    """(organisation, dataset, local id, version) -> the record as received, for every
+    version of every record, implied first versions included."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                Organisation.code,
-                Dataset.code,
-                SourceRecord.local_id,
-                SourceRecordVersion,
-            )
-            .join(SourceRecord, SourceRecord.id == SourceRecordVersion.source_record_id)
+        recs = conn.execute(
+            select(Organisation.code, Dataset.code, SourceRecord.local_id, SourceRecord.id)
             .join(Dataset, Dataset.id == SourceRecord.dataset_id)
             .join(Organisation, Organisation.id == Dataset.organisation_id)
-        ).mappings()
+        ).all()
         return {
-            (r["code"], r["code_1"], r["local_id"], r["version"]): version_record(conn, r)
-            for r in rows
+            (org, ds, lid, v["version"]): version_record(conn, v)
+            for org, ds, lid, rid in recs
+            for v in record_versions(conn, rid)
         }
 
 
@@ -93,6 +89,8 @@ def test_a_record_received_as_stored_keeps_no_copy_until_it_changes(engine, tmp_
     # Valid and normalised: nothing kept. An invalid NHS number or an untidy postcode: kept.
     assert all(v["stored"] is None for v in first.values())
     assert first["L0001"]["received"] is None
+    # L0001's first version is implied by the record; the others' are rows.
+    assert first["L0001"]["id"] is None and first["L0002"]["id"] and first["L0003"]["id"]
     assert first["L0002"]["received"] == {"nhs_number": "9434765918"}
     assert first["L0003"]["received"] == {"postcode": "fe1 2ab"}
     assert first["L0002"]["record"]["nhs_number"] == "9434765918"

@@ -23,7 +23,7 @@ from joinedup.domain.core_format import core_format, identifier_scheme, spec_for
 from joinedup.domain.validation import check_value, describe
 from joinedup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from joinedup.records.bulk_write import utc_now
-from joinedup.records.versions import materialise, version_record
+from joinedup.records.versions import current_version, materialise, version_record
 from joinedup.store.schema.core import Dataset, Organisation
 from joinedup.store.schema.records import DataChallenge, SourceRecord, SourceRecordVersion
 
@@ -125,19 +125,6 @@ def _row_info(row: Any) -> ChallengeInfo:
     )
 
 
-def _current_version(conn: Connection, record_id: int) -> Any:
-    return (
-        conn.execute(
-            select(SourceRecordVersion)
-            .where(SourceRecordVersion.source_record_id == record_id)
-            .order_by(SourceRecordVersion.version.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-
-
 def _checked(fmt_version: int, field: str, value: str) -> Any:
     """The typed value of a proposed value; `InvalidInput` when it would fail validation."""
     fmt = core_format(fmt_version)
@@ -192,7 +179,7 @@ def raise_challenge(
         if record_id is None:
             raise NotFound(f"Record {local_id!r} is not in {org}/{dataset}.")
         _checked(int(ds.format_version or 1), field, proposed_value)
-        record = version_record(conn, _current_version(conn, record_id))
+        record = version_record(conn, current_version(conn, record_id))
         current = _as_text(record.get(field))
         if current == proposed_value:
             raise InvalidInput(f"The record's {field} is already {proposed_value!r}.")
@@ -277,7 +264,7 @@ def _apply_correction(
         .where(SourceRecord.id == record_id)
     ).one()
     typed = _checked(int(rec.format_version or 1), field, proposed)
-    record = version_record(conn, _current_version(conn, record_id))
+    record = version_record(conn, current_version(conn, record_id))
     # Versions that point at the stored fields get their own copy before those change.
     materialise(conn, [record_id])
     record[field] = typed if isinstance(typed, list) else proposed
@@ -400,7 +387,7 @@ def reapply_corrections(
     for ch in accepted:
         if ch.source_record_id not in ids:
             continue
-        version = _current_version(conn, ch.source_record_id)
+        version = current_version(conn, ch.source_record_id)
         received = _as_text(version_record(conn, version).get(ch.field))
         if received == ch.current_value:
             _apply_correction(

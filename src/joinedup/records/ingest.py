@@ -10,7 +10,8 @@ unchanged.
 
 Extract semantics:
 - the same record again (same content hash) changes nothing;
-- a changed record becomes a new version (`source_record_versions`, with batch, actor, time);
+- a changed record becomes a new version (`source_record_versions`, with batch, actor, time;
+  a new record's first version is implied by the record until it changes, `versions`);
 - `snapshot="full"`: active records missing from the file are closed (never deleted);
   `"delta"` only adds and changes. A closed record that comes back is reopened;
 - a row without a local id, with one longer than 255 characters, or whose local id already
@@ -27,6 +28,8 @@ import dataclasses
 import datetime as dt
 import io
 import itertools
+import math
+import sqlite3
 import tempfile
 import threading
 import time
@@ -53,8 +56,9 @@ from joinedup.records.organisations import get_organisation
 from joinedup.records.prefetch import Prefetch, ordered_map
 from joinedup.records.quality import QualityCounter, local_id_quality
 from joinedup.records.sources import SourceFile, detect_encoding, detect_format, open_source
+from joinedup.records.staging import StagedChunk, Stager, attached, copy_staged
 from joinedup.records.transform_sql import Transform
-from joinedup.records.versions import materialise
+from joinedup.records.versions import materialise, settle_first_versions
 from joinedup.store import UnitOfWork
 from joinedup.store.schema.core import Dataset
 from joinedup.store.schema.records import DataQualityFieldStat, IngestBatch, SourceRecord
@@ -130,6 +134,10 @@ class _Run:
     )  # ordinal, lid, raw, reason
     counts: Counter[str] = field(default_factory=Counter)
     changed_ids: set[int] = field(default_factory=set)
+    # New records staged in SQLite files (`staging`) and not yet copied, with the number
+    # that turns each row's ordinal in the file into its id.
+    stager: Stager | None = None
+    staged: list[tuple[StagedChunk, int]] = field(default_factory=list)
 
 
 def _resolve_columns(spec: MappingSpec, columns: Sequence[str]) -> tuple[MappingSpec, list[str]]:
@@ -296,7 +304,7 @@ def _rows(sub: pa.Table, db_columns: Sequence[str]) -> _Rows:
     )
 
 
-_Chunk = tuple[pa.RecordBatch, int, pa.Table, "_Rows | None"]
+_Chunk = tuple[pa.RecordBatch, int, pa.Table, "_Rows | StagedChunk | None"]
 
 
 def _prepared(
@@ -314,11 +322,13 @@ def _transformed(
     transform: Transform,
     workdir: Path,
     all_new: bool,
+    stager: Stager | None,
 ) -> Iterator[_Chunk]:
     """Each source batch with its offset and its mapped, validated rows; when every record
-    is expected to be new (the dataset was empty), also the rows as Python values, so the
-    writing thread only binds them. Two chunks are transformed at once, each in a DuckDB
-    connection of its own (one thread each): the query is most of an ingest's work."""
+    is expected to be new (the dataset was empty), also the rows staged in a SQLite file
+    (`stager`, on SQLite) or as Python values, so the writing thread only copies or binds
+    them. Two chunks are transformed at once, each in a DuckDB connection of its own (one
+    thread each): the query is most of an ingest's work."""
     local = threading.local()
     connections: list[duckdb.DuckDBPyConnection] = []
     numbers = itertools.count()  # next() is atomic: each connection spills to its own folder
@@ -337,7 +347,12 @@ def _transformed(
             out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
         finally:
             duck.unregister("src")
-        return src_batch, offset, out, _rows(out, transform.db_columns) if all_new else None
+        rows: _Rows | StagedChunk | None = None
+        if stager is not None:
+            rows = stager.stage(f"chunk_{offset}", out)
+        elif all_new:
+            rows = _rows(out, transform.db_columns)
+        return src_batch, offset, out, rows
 
     try:
         yield from ordered_map(transform_one, prepared, workers=2, ahead=2)
@@ -345,6 +360,8 @@ def _transformed(
         prepared.close()
         for duck in connections:
             duck.close()
+        if stager is not None:
+            stager.close()
 
 
 def _process(
@@ -352,7 +369,7 @@ def _process(
     src_batch: pa.RecordBatch,
     offset: int,
     out: pa.Table,
-    rows: _Rows | None,
+    rows: _Rows | StagedChunk | None,
     counter: QualityCounter,
 ) -> None:
     lids = all_lids = out.column("local_id").to_pylist()
@@ -420,8 +437,15 @@ def _process(
     else:
         counter.add(out)
     if new_idx:
-        if len(new_idx) == out.num_rows:
-            _insert_new(run, rows or _rows(out, run.transform.db_columns))
+        if len(new_idx) == out.num_rows and isinstance(rows, StagedChunk):
+            # Ids in file order, as the ordinary way gives them: id = number + ordinal.
+            ids = run.writer.allocate_ids("source_records", rows.rows)
+            run.staged.append((rows, ids[0] - offset - 1))
+            run.counts["new"] += rows.rows
+        elif len(new_idx) == out.num_rows:
+            _insert_new(
+                run, rows if isinstance(rows, _Rows) else _rows(out, run.transform.db_columns)
+            )
         else:
             _insert_new(run, _rows(out.take(new_idx), run.transform.db_columns))
     if changed:
@@ -462,22 +486,58 @@ def _insert_new(run: _Run, rows: _Rows) -> None:
             "updated_at": run.now_db,
         },
     )
-    # A version holds no copy of the record (`joinedup.records.versions`), only the values
-    # received otherwise than stored: usually none.
-    differ = any(r is not None for r in rows.received)
-    w.insert(
-        "source_record_versions",
-        ["source_record_id", "content_hash", "quality_flags", *(["received"] if differ else [])],
-        zip(ids, rows.hashes, rows.flags, *([rows.received] if differ else []), strict=True),
-        {
-            "version": 1,
-            "batch_id": run.batch_id,
-            "change": "new",
-            "changed_by": run.actor,
-            "created_at": run.now_db,
-        },
-    )
+    # A new record received exactly as stored has no version row: its first version is
+    # implied by the record (`joinedup.records.versions`). The others' first version holds
+    # only the values received otherwise than stored.
+    kept = [i for i, r in enumerate(rows.received) if r is not None]
+    if kept:
+        w.insert(
+            "source_record_versions",
+            ["source_record_id", "content_hash", "quality_flags", "received"],
+            ((ids[i], rows.hashes[i], rows.flags[i], rows.received[i]) for i in kept),
+            {
+                "version": 1,
+                "batch_id": run.batch_id,
+                "change": "new",
+                "changed_by": run.actor,
+                "created_at": run.now_db,
+            },
+        )
     run.counts["new"] += n
+
+
+def _copy_staged(run: _Run, names: dict[Path, str], *, every: bool = False) -> None:
+    """Copy the staged new records whose files are complete (`every`: all of them, once
+    every chunk has been read) into the store, with the first versions of those received
+    otherwise than stored (the others' are implied by the record, `versions`)."""
+    stager = run.stager
+    if stager is None or not run.staged:
+        return
+    ready = run.staged if every else [c for c in run.staged if stager.closed(c[0])]
+    if not ready:
+        return
+    cols = ", ".join(run.transform.db_columns)
+    records_sql = (
+        f"INSERT INTO source_records (id, local_id, content_hash, {cols}, dataset_id, status, "
+        "version, first_batch_id, last_batch_id, updated_at) "
+        f"SELECT ? + _row, local_id, _hash, {cols}, ?, 'active', 1, ?, ?, ? FROM {{src}}"
+    )
+    versions_sql = (
+        "INSERT INTO source_record_versions (source_record_id, version, batch_id, content_hash, "
+        "quality_flags, received, change, changed_by, created_at) "
+        "SELECT ? + _row, 1, ?, _hash, quality_flags, _received, 'new', ?, ? FROM {src} "
+        "WHERE _received IS NOT NULL"
+    )
+    copy_staged(
+        run.conn,
+        names,
+        ready,
+        [
+            (records_sql, (run.dataset_id, run.batch_id, run.batch_id, run.now_db)),
+            (versions_sql, (run.batch_id, run.actor, run.now_db)),
+        ],
+    )
+    run.staged = [c for c in run.staged if c not in ready]
 
 
 def _update_changed(run: _Run, sub: pa.Table, changed: list[tuple[int, _Existing, str]]) -> None:
@@ -531,6 +591,8 @@ def _close_missing(run: _Run) -> int:
     )
     if not to_close:
         return 0
+    # The closed version copies the current one, so an implied first version is written.
+    settle_first_versions(run.conn, [rid for rid, _ in to_close])
     w = run.writer
     w.executemany(
         "INSERT INTO source_record_versions (source_record_id, version, batch_id, content_hash, "
@@ -709,6 +771,30 @@ def _record_failure(
     return batch_id
 
 
+def _stager(
+    conn: Connection,
+    workdir: Path,
+    transform: Transform,
+    src: SourceFile,
+    first: pa.RecordBatch | None,
+) -> Stager | None:
+    """Staging for a first load on SQLite (`staging`): files of a few chunks each, sized
+    from the file's size and its first chunk so that the files it needs can all be attached
+    (the last takes what is left)."""
+    if conn.dialect.name != "sqlite" or first is None or not first.num_rows:
+        return None
+    raw: Any = conn.connection.driver_connection
+    max_files = max(1, raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - 1)
+    bytes_per_row = max(1.0, first.nbytes / first.num_rows)
+    chunks = math.ceil(src.size / bytes_per_row / max(first.num_rows, readers.BATCH_ROWS))
+    return Stager(
+        workdir,
+        ["_row", "local_id", "_hash", "_received", *transform.db_columns],
+        per_file=math.ceil(chunks / max(1, max_files - 1)),
+        max_files=max_files,
+    )
+
+
 @contextlib.contextmanager
 def _bulk_settings(conn: Connection) -> Iterator[None]:
     """SQLite settings for the batch's connection, put back when the batch has ended.
@@ -768,7 +854,12 @@ def _run_batch(
     transform = Transform(spec, table.columns, fmt, as_of)
     counter = QualityCounter(transform.dq_fields, [f.name for f in fmt.fields if f.unique_expected])
     now = utc_now()
-    with engine.connect() as conn, _bulk_settings(conn), conn.begin():
+    with (
+        engine.connect() as conn,
+        _bulk_settings(conn),
+        attached(conn) as staging_names,
+        conn.begin(),
+    ):
         batch_id = conn.execute(
             insert(IngestBatch)
             .values(
@@ -791,12 +882,14 @@ def _run_batch(
         # Three stages overlap: the CSV is read a chunk ahead of the transform, which runs a
         # chunk ahead of the writes; the dataset's existing records load meanwhile.
         all_new = _is_empty(conn, dataset_id)
+        stager = _stager(conn, workdir, transform, src, first) if all_new else None
         chunks = Prefetch(
             _transformed(
                 Prefetch(_prepared(table.batches, transform), name="ingest-read"),
                 transform,
                 workdir,
                 all_new,
+                stager,
             ),
             name="ingest-transform",
         )
@@ -811,15 +904,18 @@ def _run_batch(
                 now_db=writer.db_value("source_records", "updated_at", now),
                 actor=actor,
                 existing={} if all_new else _load_existing(conn, dataset_id),
+                stager=stager,
             )
             for src_batch, offset, out, rows in chunks:
                 _process(run, src_batch, offset, out, rows, counter)
+                _copy_staged(run, staging_names)
                 offset += src_batch.num_rows
                 log.info("ingest.chunk", batch=batch_id, rows=offset)
                 if progress:
                     progress(src_batch.num_rows)
         finally:
             chunks.close()
+        _copy_staged(run, staging_names, every=True)
         if table.finish:
             table.finish()
         if table.format == "jsonl":

@@ -4,8 +4,9 @@ A *source record* is one partner's record about one person (keyed by dataset + l
 Its current, validated values live in typed columns here so linkage and views can read them
 fast; every received version is kept in `source_record_versions` (as received, with who and
 when; a version points at the stored fields, plus what was received differently, until they
-change),
-so nothing is ever lost or overwritten.
+change; a new record received as stored has no version row until it changes, its first
+version being implied by the record, `joinedup.records.versions`), so nothing is ever lost
+or overwritten.
 """
 
 from __future__ import annotations

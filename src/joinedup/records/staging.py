@@ -1,0 +1,145 @@
+"""A first load's new records, staged from Arrow into SQLite files and copied in SQL.
+
+On the embedded store, a first load's cost was mostly Python's: every value of every new
+record turned into a Python object and bound one by one through `sqlite3` (about 200 ns a
+value, holding the GIL), all in the one thread that may write. When a dataset is empty (its
+first load: every usable row is a new record), each transform thread instead writes its
+chunks' rows, still Arrow, into a staging SQLite file of its own with the ADBC SQLite driver
+(bound column-wise in C, without the GIL). When every chunk has been read, the batch's
+connection attaches the staging files and copies each chunk in one `INSERT ... SELECT`, in
+the batch's transaction as before: a failed or killed batch still leaves the store as it was,
+and a staging file is only ever a private scratch copy in the batch's temporary folder.
+
+The ADBC driver carries a SQLite library of its own. Two copies of SQLite must never have
+the same file open at once (their POSIX locks do not know of each other), so a staging file
+is closed by its writer before the batch's connection attaches it, and the driver never opens
+the store.
+
+A staged chunk is copied only when all its rows turn out usable (the usual chunk); a chunk
+with a row to quarantine goes the ordinary way (`BulkWriter`). PostgreSQL takes `COPY`, which
+has no such cost, and changed records are always updated the ordinary way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection
+
+_ATTACHED_PREFIX = "joinedup_stage_"
+
+
+@dataclass(frozen=True)
+class StagedChunk:
+    """One chunk's rows in a staging file: table `table` of `path`, rows in file order."""
+
+    path: Path
+    table: str
+    rows: int
+
+
+class Stager:
+    """Staging files written one after another, a few chunks each, by one ADBC connection
+    at a time (`stage` may be called from several threads; they take turns).
+
+    A file is closed once it holds `per_file` chunks, and only then may its chunks be copied
+    (`closed`), so the writing thread copies early chunks while later ones are still being
+    transformed. A SQLite connection can attach only so many files and none can be detached
+    inside the batch's transaction, so at most `max_files` are made: the last takes every
+    chunk left. `close` closes the file being written, after which every chunk may be copied.
+    """
+
+    def __init__(
+        self, workdir: Path, columns: Sequence[str], *, per_file: int, max_files: int
+    ) -> None:
+        self.workdir = workdir
+        self.columns = list(columns)
+        self.per_file = max(1, per_file)
+        self.max_files = max(1, max_files)
+        self._lock = threading.Lock()
+        self._con: Any = None
+        self._path: Path | None = None
+        self._in_file = 0
+        self._files = 0
+        self._closed: set[Path] = set()
+
+    def _open(self) -> tuple[Any, Path]:
+        if self._con is None or self._path is None:
+            import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+            path = self.workdir / f"stage-{self._files}.sqlite"
+            con = adbc_sqlite.connect(str(path), autocommit=True)
+            with con.cursor() as cur:
+                # A scratch copy: a crash loses nothing that the store does not still have.
+                cur.execute("PRAGMA journal_mode = OFF")
+                cur.execute("PRAGMA synchronous = OFF")
+            self._con, self._path = con, path
+            self._files += 1
+            self._in_file = 0
+        return self._con, self._path
+
+    def _close_file(self) -> None:
+        if self._con is not None and self._path is not None:
+            self._con.close()
+            self._closed.add(self._path)
+        self._con, self._path = None, None
+
+    def stage(self, name: str, table: pa.Table) -> StagedChunk:
+        """Write `table`'s staged columns as table `name` of the current staging file."""
+        data = table.select(self.columns)
+        with self._lock:
+            con, path = self._open()
+            with con.cursor() as cur:
+                cur.adbc_ingest(name, data, mode="create")
+            self._in_file += 1
+            if self._in_file >= self.per_file and self._files < self.max_files:
+                self._close_file()
+        return StagedChunk(path, name, data.num_rows)
+
+    def closed(self, chunk: StagedChunk) -> bool:
+        """The chunk's file is complete and closed: it may be attached."""
+        with self._lock:
+            return chunk.path in self._closed
+
+    def close(self) -> None:
+        with self._lock, contextlib.suppress(Exception):
+            self._close_file()
+
+
+@contextlib.contextmanager
+def attached(conn: Connection) -> Iterator[dict[Path, str]]:
+    """Staging files attached to the batch's SQLite connection as they are needed (path ->
+    schema name), detached once the batch's transaction has ended (a file read inside a
+    transaction stays locked until it ends)."""
+    names: dict[Path, str] = {}
+    try:
+        yield names
+    finally:
+        raw: Any = conn.connection.driver_connection
+        for name in names.values():
+            with contextlib.suppress(Exception):
+                raw.execute(f"DETACH DATABASE {name}")
+
+
+def copy_staged(
+    conn: Connection,
+    names: dict[Path, str],
+    chunks: Sequence[tuple[StagedChunk, int]],
+    statements: Sequence[tuple[str, Sequence[Any]]],
+) -> None:
+    """Run each statement once per staged chunk, in order: `{src}` in its SQL is the chunk's
+    table, and its parameters are the chunk's number (given with it) and then its own."""
+    raw: Any = conn.connection.driver_connection
+    for chunk, number in chunks:
+        if chunk.path not in names:
+            names[chunk.path] = f"{_ATTACHED_PREFIX}{len(names)}"
+            raw.execute(f"ATTACH DATABASE ? AS {names[chunk.path]}", (str(chunk.path),))
+        src = f"{names[chunk.path]}.{chunk.table}"
+        for sql, params in statements:
+            raw.execute(sql.format(src=src), (number, *params))
