@@ -79,14 +79,14 @@ def test_a_staged_first_load_leaves_the_store_the_ordinary_way_does(
     def small_files(*args: Any) -> staging.Stager | None:
         stager = real_stager(*args)
         if stager is not None:
-            stager.per_file, stager.max_files = 2, 3  # several files, the last takes the rest
+            stager.sizes = [2, 1, 1]  # several files; the last takes what is left
             made.append(stager)
         return stager
 
     monkeypatch.setattr(ingest, "_stager", small_files)
     engine = _store(tmp_path / "staged.db")
     assert load(engine) == 1
-    assert sum(staged) > 900 and any(s._files == 3 for s in made)
+    assert sum(staged) > 900 and any(s._files == 3 for s in made)  # the third took the rest
 
     monkeypatch.setattr(ingest, "_stager", lambda *args: None)
     reference = _store(tmp_path / "ordinary.db")
@@ -149,3 +149,10 @@ def test_a_failed_staged_batch_leaves_nothing(
     monkeypatch.undo()
     report = ingest_file(engine, "CSC", "cases", write_csv(tmp_path / "a.csv", [person(1)]))
     assert report.rows_new == 1
+
+
+def test_staging_files_take_the_chunks_larger_first() -> None:
+    assert staging.file_sizes(10, 9) == [2, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert staging.file_sizes(3, 9) == [1, 1, 1]
+    assert staging.file_sizes(100, 9) == [12] * 1 + [11] * 8
+    assert staging.file_sizes(0, 9) == [1]

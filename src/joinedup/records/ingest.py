@@ -35,6 +35,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,7 +57,7 @@ from joinedup.records.organisations import get_organisation
 from joinedup.records.prefetch import Prefetch, ordered_map
 from joinedup.records.quality import QualityCounter, local_id_quality
 from joinedup.records.sources import SourceFile, detect_encoding, detect_format, open_source
-from joinedup.records.staging import StagedChunk, Stager, attached, copy_staged
+from joinedup.records.staging import StagedChunk, Stager, attached, copy_staged, file_sizes
 from joinedup.records.transform_sql import Transform
 from joinedup.records.versions import materialise, settle_first_versions
 from joinedup.store import UnitOfWork
@@ -339,12 +340,19 @@ def _transformed(
             spill = workdir / f"duckdb-{next(numbers)}"
             duck = duckdb.connect(config={"threads": 1, "temp_directory": str(spill)})
             duck.execute("SET enable_progress_bar = false")
-            local.duck = duck
+            local.duck, local.views = duck, set()
             connections.append(duck)
         src_batch, offset, src = item
+        # The query is long (tens of kilobytes), and parsing it was a GIL-holding cost per
+        # chunk: each connection makes it a view once per width of the source batch.
+        view = f"joinedup_transform_{src_batch.num_columns}"
         duck.register("src", src)
         try:
-            out = duck.sql(transform.sql(src_batch.num_columns)).to_arrow_table()
+            if view not in local.views:
+                sql = transform.sql(src_batch.num_columns)
+                duck.execute(f"CREATE TEMP VIEW {view} AS {sql}")
+                local.views.add(view)
+            out = duck.sql(f"SELECT * FROM {view}").to_arrow_table()
         finally:
             duck.unregister("src")
         rows: _Rows | StagedChunk | None = None
@@ -790,8 +798,7 @@ def _stager(
     return Stager(
         workdir,
         ["_row", "local_id", "_hash", "_received", *transform.db_columns],
-        per_file=math.ceil(chunks / max(1, max_files - 1)),
-        max_files=max_files,
+        file_sizes(chunks, max_files),
     )
 
 
@@ -915,7 +922,12 @@ def _run_batch(
                     progress(src_batch.num_rows)
         finally:
             chunks.close()
-        _copy_staged(run, staging_names, every=True)
+        # The quality figures are added up (pyarrow, without the GIL) while the last staged
+        # chunks are copied (SQLite, likewise).
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-quality") as pool:
+            quality_fields = pool.submit(counter.finish)
+            _copy_staged(run, staging_names, every=True)
+            fields = quality_fields.result()
         if table.finish:
             table.finish()
         if table.format == "jsonl":
@@ -954,7 +966,6 @@ def _run_batch(
             report.warnings.append(
                 f"{corrected} accepted correction(s) re-applied: the source still sends the old value."
             )
-        fields = counter.finish()
         fields.insert(
             0, local_id_quality(readable, c["no_id"], c["too_long"], c["duplicates"], loaded)
         )

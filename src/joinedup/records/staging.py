@@ -48,20 +48,18 @@ class Stager:
     """Staging files written one after another, a few chunks each, by one ADBC connection
     at a time (`stage` may be called from several threads; they take turns).
 
-    A file is closed once it holds `per_file` chunks, and only then may its chunks be copied
-    (`closed`), so the writing thread copies early chunks while later ones are still being
-    transformed. A SQLite connection can attach only so many files and none can be detached
-    inside the batch's transaction, so at most `max_files` are made: the last takes every
-    chunk left. `close` closes the file being written, after which every chunk may be copied.
+    File `i` is closed once it holds `sizes[i]` chunks, and only then may its chunks be
+    copied (`closed`), so the writing thread copies early chunks while later ones are still
+    being transformed. A SQLite connection can attach only so many files and none can be
+    detached inside the batch's transaction, so there are at most `len(sizes)` files: the
+    last takes every chunk left. `close` closes the file being written, after which every
+    chunk may be copied.
     """
 
-    def __init__(
-        self, workdir: Path, columns: Sequence[str], *, per_file: int, max_files: int
-    ) -> None:
+    def __init__(self, workdir: Path, columns: Sequence[str], sizes: Sequence[int]) -> None:
         self.workdir = workdir
         self.columns = list(columns)
-        self.per_file = max(1, per_file)
-        self.max_files = max(1, max_files)
+        self.sizes = [max(1, n) for n in sizes] or [1]
         self._lock = threading.Lock()
         self._con: Any = None
         self._path: Path | None = None
@@ -98,7 +96,8 @@ class Stager:
             with con.cursor() as cur:
                 cur.adbc_ingest(name, data, mode="create")
             self._in_file += 1
-            if self._in_file >= self.per_file and self._files < self.max_files:
+            last = self._files >= len(self.sizes)
+            if not last and self._in_file >= self.sizes[self._files - 1]:
                 self._close_file()
         return StagedChunk(path, name, data.num_rows)
 
@@ -110,6 +109,15 @@ class Stager:
     def close(self) -> None:
         with self._lock, contextlib.suppress(Exception):
             self._close_file()
+
+
+def file_sizes(chunks: int, files: int) -> list[int]:
+    """How many chunks each staging file takes, for an expected `chunks` chunks in at most
+    `files` files: as even as can be, the larger first, so that the last file (copied only
+    once every chunk has been read) is the smallest."""
+    files = max(1, min(files, chunks))
+    base, extra = divmod(max(chunks, 1), files)
+    return [base + 1] * extra + [base] * (files - extra)
 
 
 @contextlib.contextmanager

@@ -160,13 +160,20 @@ class Checks:
     problem: str
     is_date: bool = False
     is_list: bool = False
+    # A value over the received one computed once, a layer before the candidate (`{p}` in
+    # `typed` and `problem`), and one over the candidate, a layer after it (`{a}` in
+    # `problem`).
+    pre: str | None = None
+    aux: str | None = None
+    # The stored text when the value is valid (over `{n}` and the received `{r}`), where it
+    # is not the candidate itself: a date's, for instance.
+    stored: str | None = None
 
 
-def _checksum(s: str, modulus: int) -> str:
-    """Ten digits weighted 10, 9, ..., 1, summed, modulo `modulus`. `s` has passed a
-    ten-digit check; its digits are taken from it as one integer (integer arithmetic is
-    about twice as fast as ten substrings)."""
-    n = f"TRY_CAST({s} AS BIGINT)"
+def _checksum(n: str, modulus: int) -> str:
+    """Ten digits weighted 10, 9, ..., 1, summed, modulo `modulus`. `n` is the ten-digit
+    value as one integer (integer arithmetic is about twice as fast as ten substrings),
+    computed once in a layer of its own: written out here it would be cast ten times."""
     terms = " + ".join(f"{11 - i} * (({n} // {10 ** (10 - i)}) % 10)" for i in range(1, 11))
     return f"(({terms}) % {modulus})"
 
@@ -220,7 +227,10 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
                     f"WHEN {parsed} < DATE '{rng.earliest_year:04d}-01-01' THEN 'out_of_range'"
                 )
         problem = f"CASE WHEN {r} IS NULL THEN NULL {' '.join(conds)} END"
-        return Checks(parsed_sql, problem, is_date=True)
+        # A valid ISO date is stored as its first ten characters, which is what formatting
+        # the parsed date gives back (the pattern requires every digit), without the work.
+        stored = None if date_formats else "substr({r}, 1, 10)"
+        return Checks(parsed_sql, problem, is_date=True, stored=stored)
     if k is Kind.CODE:
         # The regex only for the few values holding a space or a hyphen.
         norm = (
@@ -236,18 +246,23 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
     if k is Kind.CODES:
         good = f"list_filter({r}, lambda c: regexp_full_match(c, '[A-Za-z0-9_-]{{1,32}}'))"
         problem = (
-            f"CASE WHEN {r} IS NULL THEN NULL WHEN len({good}) <> len({r}) THEN 'invalid_code' END"
+            f"CASE WHEN {r} IS NULL THEN NULL WHEN len({{p}}) <> len({r}) THEN 'invalid_code' END"
         )
-        return Checks(f"CASE WHEN len({good}) > 0 THEN {good} END", problem, is_list=True)
+        return Checks("CASE WHEN len({p}) > 0 THEN {p} END", problem, is_list=True, pre=good)
     if k is Kind.POSTCODE:
-        s = f"upper(replace(replace({r}, ' ', ''), chr(9), ''))"
-        typed = f"substr({s}, 1, length({s}) - 3) || ' ' || right({s}, 3)"
+        # Without blanks, upper case: the form the pattern checks (the candidate without its
+        # one space), computed once.
+        bare = (
+            f"upper(CASE WHEN strpos({r}, ' ') > 0 OR strpos({r}, chr(9)) > 0 "
+            f"THEN replace(replace({r}, ' ', ''), chr(9), '') ELSE {r} END)"
+        )
+        typed = "substr({p}, 1, length({p}) - 3) || ' ' || right({p}, 3)"
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL "
-            f"WHEN NOT regexp_full_match(replace({{n}}, ' ', ''), {lit(POSTCODE_FULL)}) "
+            f"WHEN NOT regexp_full_match({{p}}, {lit(POSTCODE_FULL)}) "
             "THEN 'invalid_format' END"
         )
-        return Checks(typed, problem)
+        return Checks(typed, problem, pre=bare)
     if k is Kind.UPRN:
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({r}, '[0-9]{{1,12}}') "
@@ -255,22 +270,25 @@ def field_checks(spec: FieldSpec, r: str, as_of: dt.date, date_formats: Sequence
         )
         return Checks(f"CAST(TRY_CAST({r} AS BIGINT) AS VARCHAR)", problem)
     if k is Kind.NHS_NUMBER:
-        s = f"replace(replace({r}, ' ', ''), '-', '')"
+        s = (
+            f"(CASE WHEN strpos({r}, ' ') > 0 OR strpos({r}, '-') > 0 "
+            f"THEN replace(replace({r}, ' ', ''), '-', '') ELSE {r} END)"
+        )
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL WHEN NOT regexp_full_match({{n}}, '[0-9]{{10}}') "
-            f"THEN 'invalid_format' WHEN {_checksum('{n}', 11)} <> 0 "
+            f"THEN 'invalid_format' WHEN {_checksum('{a}', 11)} <> 0 "
             "THEN 'invalid_check_digit' END"
         )
-        return Checks(s, problem)
+        return Checks(s, problem, aux="TRY_CAST({n} AS BIGINT)")
     if k is Kind.ULN:
-        s = f"replace({r}, ' ', '')"
+        s = f"(CASE WHEN strpos({r}, ' ') > 0 THEN replace({r}, ' ', '') ELSE {r} END)"
         problem = (
             f"CASE WHEN {r} IS NULL THEN NULL "
             f"WHEN NOT regexp_full_match({{n}}, '[1-9][0-9]{{9}}') "
-            f"THEN 'invalid_format' WHEN {_checksum('{n}', 11)} <> 10 "
+            f"THEN 'invalid_format' WHEN {_checksum('{a}', 11)} <> 10 "
             "THEN 'invalid_check_digit' END"
         )
-        return Checks(s, problem)
+        return Checks(s, problem, aux="TRY_CAST({n} AS BIGINT)")
     if k is Kind.UPN:
         s = f"upper(replace({r}, ' ', ''))"
         alpha = lit(UPN_ALPHABET)
@@ -405,16 +423,29 @@ class Transform:
         layer1 = f"SELECT _row, {', '.join(recv)}, {attrs} AS _attributes FROM src"
 
         checks: dict[str, Checks] = {}
-        candidates, problems = [], []
+        pres, candidates, auxes, problems = [], [], [], []
         for rule in rules:
             spec = spec_for(self.fmt, rule.target)
             c = field_checks(spec, ident("r:" + rule.target), self.as_of, rule.date_format)
             checks[rule.target] = c
-            n_col = ident("n:" + rule.target)
-            candidates.append(f"{c.typed} AS {n_col}")
-            problems.append(f"{c.problem.replace('{n}', n_col)} AS {ident('q0:' + rule.target)}")
-        layer2 = f"SELECT *, {', '.join(candidates)} FROM layer1"
-        layer3 = f"SELECT *, {', '.join(problems)} FROM layer2"
+            cols = {k: ident(f"{k}:{rule.target}") for k in "npa"}
+
+            def refs(sql: str, cols: dict[str, str] = cols) -> str:
+                for k, col in cols.items():
+                    sql = sql.replace("{" + k + "}", col)
+                return sql
+
+            if c.pre is not None:
+                pres.append(f"{c.pre} AS {cols['p']}")
+            candidates.append(f"{refs(c.typed)} AS {cols['n']}")
+            if c.aux is not None:
+                auxes.append(f"{refs(c.aux)} AS {cols['a']}")
+            problems.append(f"{refs(c.problem)} AS {ident('q0:' + rule.target)}")
+        # Each layer only adds columns; DuckDB computes each once and passes it on.
+        layer1b = "SELECT *" + "".join(", " + p for p in pres) + " FROM layer1"
+        layer2 = f"SELECT *, {', '.join(candidates)} FROM layer1b"
+        layer2b = "SELECT *" + "".join(", " + a for a in auxes) + " FROM layer2"
+        layer3 = f"SELECT *, {', '.join(problems)} FROM layer2b"
 
         final_q: dict[str, str] = {t: ident("q0:" + t) for t in checks}
         if "start_date" in checks and "end_date" in checks:
@@ -442,6 +473,9 @@ class Transform:
             n = ident("n:" + target)
             if c.is_list:
                 value = f"CASE WHEN {n} IS NOT NULL THEN to_json({n}) END"
+            elif c.stored is not None:
+                text = c.stored.replace("{n}", n).replace("{r}", ident("r:" + target))
+                value = f"CASE WHEN {q} IS NULL THEN {text} END"
             elif c.is_date:
                 value = f"CASE WHEN {q} IS NULL THEN strftime({n}, '%Y-%m-%d') END"
             else:
@@ -488,7 +522,8 @@ class Transform:
         # Layered so that each expression is written once; DuckDB inlines the layers (measured
         # faster than materialising them).
         final = (
-            f"WITH layer1 AS ({layer1}), layer2 AS ({layer2}), layer3 AS ({layer3}), "
+            f"WITH layer1 AS ({layer1}), layer1b AS ({layer1b}), layer2 AS ({layer2}), "
+            f"layer2b AS ({layer2b}), layer3 AS ({layer3}), "
             f"layer4 AS ({layer4}), layer5 AS ({layer5}), "
             f"layer6 AS (SELECT {', '.join(outs)} FROM layer5) "
             "SELECT * FROM layer6"
