@@ -26,7 +26,8 @@ from joinedup.store.base import metadata
 sqlite3.register_adapter(type(None), {}.get)  # type: ignore[arg-type]
 
 
-def _literal(value: Any) -> str:
+def sql_literal(value: Any) -> str:
+    """`value` (None, a bool, an int or text) as a SQL literal."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -99,7 +100,7 @@ class BulkWriter:
                 return
             one = (
                 "("
-                + ", ".join(["?"] * len(columns) + [_literal(v) for v in constants.values()])
+                + ", ".join(["?"] * len(columns) + [sql_literal(v) for v in constants.values()])
                 + ")"
             )
             head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
@@ -146,14 +147,14 @@ class BulkWriter:
                     for row in rows:
                         copy.write_row(row)
                 sets = [f"{c} = u.{c}" for c in columns]
-                sets += [f"{c} = {_literal(v)}" for c, v in constants.items()]
+                sets += [f"{c} = {sql_literal(v)}" for c, v in constants.items()]
                 cur.execute(
                     f"UPDATE {table} AS t SET {', '.join(sets)} FROM {tmp} AS u WHERE t.id = u.id"
                 )
                 cur.execute(f"DROP TABLE {tmp}")
                 return
             sets = [f"{c} = ?" for c in columns]
-            sets += [f"{c} = {_literal(v)}" for c, v in constants.items()]
+            sets += [f"{c} = {sql_literal(v)}" for c, v in constants.items()]
             cur.executemany(f"UPDATE {table} SET {', '.join(sets)} WHERE id = ?", rows)
         finally:
             cur.close()

@@ -524,27 +524,34 @@ def _copy_staged(run: _Run, names: dict[Path, str], *, every: bool = False) -> N
     ready = run.staged if every else [c for c in run.staged if stager.closed(c[0])]
     if not ready:
         return
-    cols = ", ".join(run.transform.db_columns)
-    records_sql = (
-        f"INSERT INTO source_records (id, local_id, content_hash, {cols}, dataset_id, status, "
-        "version, first_batch_id, last_batch_id, updated_at) "
-        f"SELECT ? + _row, local_id, _hash, {cols}, ?, 'active', 1, ?, ?, ? FROM {{src}}"
-    )
-    versions_sql = (
-        "INSERT INTO source_record_versions (source_record_id, version, batch_id, content_hash, "
-        "quality_flags, received, change, changed_by, created_at) "
-        "SELECT ? + _row, 1, ?, _hash, quality_flags, _received, 'new', ?, ? FROM {src} "
-        "WHERE _received IS NOT NULL"
-    )
-    copy_staged(
-        run.conn,
-        names,
-        ready,
-        [
-            (records_sql, (run.dataset_id, run.batch_id, run.batch_id, run.now_db)),
-            (versions_sql, (run.batch_id, run.actor, run.now_db)),
-        ],
-    )
+    db_cols = run.transform.db_columns
+    numbers = {id(chunk): number for chunk, number in ready}
+
+    def statements(chunk: StagedChunk, src: str) -> list[tuple[str, Sequence[Any]]]:
+        number = numbers[id(chunk)]
+        values = ", ".join(chunk.value(c) for c in db_cols)
+        out: list[tuple[str, Sequence[Any]]] = [
+            (
+                f"INSERT INTO source_records (id, local_id, content_hash, {', '.join(db_cols)}, "
+                "dataset_id, status, version, first_batch_id, last_batch_id, updated_at) "
+                f"SELECT ? + _row, local_id, _hash, {values}, ?, 'active', 1, ?, ?, ? FROM {src}",
+                (number, run.dataset_id, run.batch_id, run.batch_id, run.now_db),
+            )
+        ]
+        received = chunk.value("_received")
+        if received != "NULL":
+            out.append(
+                (
+                    "INSERT INTO source_record_versions (source_record_id, version, batch_id, "
+                    "content_hash, quality_flags, received, change, changed_by, created_at) "
+                    f"SELECT ? + _row, 1, ?, _hash, {chunk.value('quality_flags')}, {received}, "
+                    f"'new', ?, ? FROM {src} WHERE {received} IS NOT NULL",
+                    (number, run.batch_id, run.actor, run.now_db),
+                )
+            )
+        return out
+
+    copy_staged(run.conn, names, [chunk for chunk, _ in ready], statements)
     run.staged = [c for c in run.staged if c not in ready]
 
 
@@ -799,6 +806,7 @@ def _stager(
         workdir,
         ["_row", "local_id", "_hash", "_received", *transform.db_columns],
         file_sizes(chunks, max_files),
+        foldable=["_received", *transform.db_columns],
     )
 
 
@@ -915,7 +923,10 @@ def _run_batch(
             )
             for src_batch, offset, out, rows in chunks:
                 _process(run, src_batch, offset, out, rows, counter)
-                _copy_staged(run, staging_names)
+                if stager is not None and not stager.done:
+                    # (Once every chunk is staged, the rest is copied after the loop, while
+                    # the quality figures are added up.)
+                    _copy_staged(run, staging_names)
                 offset += src_batch.num_rows
                 log.info("ingest.chunk", batch=batch_id, rows=offset)
                 if progress:

@@ -24,24 +24,37 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
+
+from joinedup.records.bulk_write import sql_literal
 
 _ATTACHED_PREFIX = "joinedup_stage_"
 
 
 @dataclass(frozen=True)
 class StagedChunk:
-    """One chunk's rows in a staging file: table `table` of `path`, rows in file order."""
+    """One chunk's rows in a staging file: table `table` of `path`, rows in file order.
+    Columns empty throughout the chunk, or holding one value throughout (a service's name,
+    say), are not staged but kept here (`constants`) and copied as SQL literals."""
 
     path: Path
     table: str
     rows: int
+    constants: tuple[tuple[str, Any], ...] = ()
+
+    def value(self, column: str) -> str:
+        """The SQL that copies `column`: its staged column, or its one value as a literal."""
+        for name, value in self.constants:
+            if name == column:
+                return sql_literal(value)
+        return '"' + column.replace('"', '""') + '"'
 
 
 class Stager:
@@ -56,9 +69,16 @@ class Stager:
     chunk may be copied.
     """
 
-    def __init__(self, workdir: Path, columns: Sequence[str], sizes: Sequence[int]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        columns: Sequence[str],
+        sizes: Sequence[int],
+        foldable: Sequence[str] = (),
+    ) -> None:
         self.workdir = workdir
         self.columns = list(columns)
+        self.foldable = [c for c in foldable if c in self.columns]
         self.sizes = [max(1, n) for n in sizes] or [1]
         self._lock = threading.Lock()
         self._con: Any = None
@@ -66,6 +86,7 @@ class Stager:
         self._in_file = 0
         self._files = 0
         self._closed: set[Path] = set()
+        self._done = False
 
     def _open(self) -> tuple[Any, Path]:
         if self._con is None or self._path is None:
@@ -89,8 +110,10 @@ class Stager:
         self._con, self._path = None, None
 
     def stage(self, name: str, table: pa.Table) -> StagedChunk:
-        """Write `table`'s staged columns as table `name` of the current staging file."""
-        data = table.select(self.columns)
+        """Write `table`'s staged columns as table `name` of the current staging file (those
+        of `foldable` that are empty or one value throughout stay out, `StagedChunk`)."""
+        constants = _constants(table, self.foldable)
+        data = table.select([c for c in self.columns if c not in constants])
         with self._lock:
             con, path = self._open()
             with con.cursor() as cur:
@@ -99,16 +122,40 @@ class Stager:
             last = self._files >= len(self.sizes)
             if not last and self._in_file >= self.sizes[self._files - 1]:
                 self._close_file()
-        return StagedChunk(path, name, data.num_rows)
+        return StagedChunk(path, name, data.num_rows, tuple(constants.items()))
 
     def closed(self, chunk: StagedChunk) -> bool:
         """The chunk's file is complete and closed: it may be attached."""
         with self._lock:
             return chunk.path in self._closed
 
+    @property
+    def done(self) -> bool:
+        """Every chunk has been staged and every file closed."""
+        with self._lock:
+            return self._done
+
     def close(self) -> None:
-        with self._lock, contextlib.suppress(Exception):
-            self._close_file()
+        with self._lock:
+            self._done = True
+            with contextlib.suppress(Exception):
+                self._close_file()
+
+
+def _constants(table: pa.Table, columns: Sequence[str]) -> dict[str, Any]:
+    """Those of `columns` that hold no value or one value throughout `table`, with it."""
+    n = table.num_rows
+    out: dict[str, Any] = {}
+    for name in columns:
+        col = table.column(name)
+        if col.null_count == n:
+            out[name] = None
+        elif col.null_count == 0:
+            bounds = pc.min_max(col)
+            low = bounds["min"].as_py()
+            if low == bounds["max"].as_py():
+                out[name] = low
+    return out
 
 
 def file_sizes(chunks: int, files: int) -> list[int]:
@@ -138,16 +185,16 @@ def attached(conn: Connection) -> Iterator[dict[Path, str]]:
 def copy_staged(
     conn: Connection,
     names: dict[Path, str],
-    chunks: Sequence[tuple[StagedChunk, int]],
-    statements: Sequence[tuple[str, Sequence[Any]]],
+    chunks: Sequence[StagedChunk],
+    statements: Callable[[StagedChunk, str], Sequence[tuple[str, Sequence[Any]]]],
 ) -> None:
-    """Run each statement once per staged chunk, in order: `{src}` in its SQL is the chunk's
-    table, and its parameters are the chunk's number (given with it) and then its own."""
+    """Attach each chunk's file when first needed and run the chunk's statements
+    (`statements(chunk, table)`, `table` being the chunk's table as the batch's connection
+    names it), chunk by chunk, in order."""
     raw: Any = conn.connection.driver_connection
-    for chunk, number in chunks:
+    for chunk in chunks:
         if chunk.path not in names:
             names[chunk.path] = f"{_ATTACHED_PREFIX}{len(names)}"
             raw.execute(f"ATTACH DATABASE ? AS {names[chunk.path]}", (str(chunk.path),))
-        src = f"{names[chunk.path]}.{chunk.table}"
-        for sql, params in statements:
-            raw.execute(sql.format(src=src), (number, *params))
+        for sql, params in statements(chunk, f"{names[chunk.path]}.{chunk.table}"):
+            raw.execute(sql, params)
