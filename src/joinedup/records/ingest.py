@@ -381,7 +381,8 @@ def _process(
     counter: QualityCounter,
 ) -> None:
     lids = all_lids = out.column("local_id").to_pylist()
-    hashes = out.column("_hash").to_pylist()
+    # (Hashes are compared only with the records the dataset already holds.)
+    hashes = out.column("_hash").to_pylist() if run.existing else []
     ordinals = out.column("_row").to_pylist()
     new_idx: list[int] = []
     differ: list[int] = []  # rows whose record exists and is closed or has changed
