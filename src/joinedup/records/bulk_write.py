@@ -16,6 +16,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from joinedup.store.base import metadata
@@ -35,6 +37,23 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, int):
         return str(int(value))
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def constant_columns(table: pa.Table, columns: Sequence[str]) -> dict[str, Any]:
+    """Those of `columns` that hold no value (None) or one value throughout `table`, with it:
+    such columns are written as SQL literals rather than bound or staged row by row."""
+    n = table.num_rows
+    out: dict[str, Any] = {}
+    for name in columns:
+        col = table.column(name)
+        if col.null_count == n:
+            out[name] = None
+        elif col.null_count == 0:
+            bounds = pc.min_max(col)
+            low = bounds["min"].as_py()
+            if low == bounds["max"].as_py():
+                out[name] = low
+    return out
 
 
 _ROWS_PER_INSERT = 500

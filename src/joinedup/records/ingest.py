@@ -50,7 +50,7 @@ from joinedup.domain.core_format import core_format
 from joinedup.domain.mapping_spec import MappingSpec, identity_mapping
 from joinedup.errors import InvalidInput
 from joinedup.records import readers
-from joinedup.records.bulk_write import BulkWriter, utc_now
+from joinedup.records.bulk_write import BulkWriter, constant_columns, utc_now
 from joinedup.records.datasets import ensure_dataset
 from joinedup.records.mapping_file import mapping_hash, parse_mapping_text
 from joinedup.records.organisations import get_organisation
@@ -277,23 +277,12 @@ class _Rows:
 
 
 def _rows(sub: pa.Table, db_columns: Sequence[str]) -> _Rows:
-    n = sub.num_rows
     # Columns empty throughout this chunk are left to their default (NULL), and columns with
     # one value throughout (a service name, say) are written as a literal: neither is bound
     # row by row.
-    db_cols: list[str] = []
-    same: dict[str, Any] = {}
-    for c in db_columns:
-        col = sub.column(c)
-        if col.null_count == n:
-            continue
-        if col.null_count == 0 and n > 1:
-            bounds = pc.min_max(col)
-            low = bounds["min"].as_py()
-            if low == bounds["max"].as_py():
-                same[c] = low
-                continue
-        db_cols.append(c)
+    constants = constant_columns(sub, db_columns)
+    db_cols = [c for c in db_columns if c not in constants]
+    same = {c: v for c, v in constants.items() if v is not None}
     return _Rows(
         db_cols,
         same,

@@ -3,12 +3,13 @@
 On the embedded store, a first load's cost was mostly Python's: every value of every new
 record turned into a Python object and bound one by one through `sqlite3` (about 200 ns a
 value, holding the GIL), all in the one thread that may write. When a dataset is empty (its
-first load: every usable row is a new record), each transform thread instead writes its
-chunks' rows, still Arrow, into a staging SQLite file of its own with the ADBC SQLite driver
-(bound column-wise in C, without the GIL). When every chunk has been read, the batch's
-connection attaches the staging files and copies each chunk in one `INSERT ... SELECT`, in
-the batch's transaction as before: a failed or killed batch still leaves the store as it was,
-and a staging file is only ever a private scratch copy in the batch's temporary folder.
+first load: every usable row is a new record), the transform threads instead write each
+chunk's rows, still Arrow, into staging SQLite files of a few chunks each with the ADBC SQLite
+driver (bound column-wise in C, without the GIL). As each file is completed, the batch's
+connection attaches it and copies its chunks with one `INSERT ... SELECT` each, in the batch's
+transaction as before, while later chunks are still being transformed: a failed or killed
+batch still leaves the store as it was, and a staging file is only ever a private scratch copy
+in the batch's temporary folder.
 
 The ADBC driver carries a SQLite library of its own. Two copies of SQLite must never have
 the same file open at once (their POSIX locks do not know of each other), so a staging file
@@ -30,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Connection
 
-from joinedup.records.bulk_write import sql_literal
+from joinedup.records.bulk_write import constant_columns, sql_literal
 
 _ATTACHED_PREFIX = "joinedup_stage_"
 
@@ -112,7 +112,7 @@ class Stager:
     def stage(self, name: str, table: pa.Table) -> StagedChunk:
         """Write `table`'s staged columns as table `name` of the current staging file (those
         of `foldable` that are empty or one value throughout stay out, `StagedChunk`)."""
-        constants = _constants(table, self.foldable)
+        constants = constant_columns(table, self.foldable)
         data = table.select([c for c in self.columns if c not in constants])
         with self._lock:
             con, path = self._open()
@@ -140,22 +140,6 @@ class Stager:
             self._done = True
             with contextlib.suppress(Exception):
                 self._close_file()
-
-
-def _constants(table: pa.Table, columns: Sequence[str]) -> dict[str, Any]:
-    """Those of `columns` that hold no value or one value throughout `table`, with it."""
-    n = table.num_rows
-    out: dict[str, Any] = {}
-    for name in columns:
-        col = table.column(name)
-        if col.null_count == n:
-            out[name] = None
-        elif col.null_count == 0:
-            bounds = pc.min_max(col)
-            low = bounds["min"].as_py()
-            if low == bounds["max"].as_py():
-                out[name] = low
-    return out
 
 
 def file_sizes(chunks: int, files: int) -> list[int]:
