@@ -271,7 +271,12 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["JOINEDUP_DATABASE_URL"] = url
     settings = Settings(database_url=url, var_dir=demo_dir)
     console.print(f"\n[bold green]joinedup is running at {base}/[/] (Ctrl-C to stop)")
-    uvicorn.run(create_app(settings=settings), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings=settings, served=True),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

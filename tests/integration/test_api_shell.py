@@ -113,3 +113,20 @@ def test_a_revoked_token_is_refused_at_once_by_the_worker_that_revoked_it(engine
         refused = client.get("/api/v1/organisations", headers=bearer)
     assert refused.status_code == 401
     assert "revoked" in refused.json()["detail"]
+
+
+def test_a_served_app_keeps_its_start_up_out_of_the_collectors_passes(engine) -> None:
+    """`served=True` (uvicorn's workers, the demo) freezes what start-up made; an app built
+    for a test does not, so its garbage is still collected."""
+    import gc
+
+    before = gc.get_freeze_count()  # (the online matcher freezes its index in tests too)
+    try:
+        with TestClient(create_app(engine, Settings(), served=True)) as client:
+            assert client.get("/api/v1/health").status_code == 200
+            assert gc.get_freeze_count() > before + 10_000
+    finally:
+        gc.unfreeze()
+    with _client(engine) as client:
+        assert client.get("/api/v1/health").status_code == 200
+    assert gc.get_freeze_count() == 0
