@@ -515,10 +515,8 @@ def _copy_staged(run: _Run, names: dict[Path, str], *, every: bool = False) -> N
     if not ready:
         return
     db_cols = run.transform.db_columns
-    numbers = {id(chunk): number for chunk, number in ready}
 
-    def statements(chunk: StagedChunk, src: str) -> list[tuple[str, Sequence[Any]]]:
-        number = numbers[id(chunk)]
+    def statements(chunk: StagedChunk, number: int, src: str) -> list[tuple[str, Sequence[Any]]]:
         values = ", ".join(chunk.value(c) for c in db_cols)
         out: list[tuple[str, Sequence[Any]]] = [
             (
@@ -541,7 +539,7 @@ def _copy_staged(run: _Run, names: dict[Path, str], *, every: bool = False) -> N
             )
         return out
 
-    copy_staged(run.conn, names, [chunk for chunk, _ in ready], statements)
+    copy_staged(run.conn, names, ready, statements)
     run.staged = [c for c in run.staged if c not in ready]
 
 

@@ -169,16 +169,16 @@ def attached(conn: Connection) -> Iterator[dict[Path, str]]:
 def copy_staged(
     conn: Connection,
     names: dict[Path, str],
-    chunks: Sequence[StagedChunk],
-    statements: Callable[[StagedChunk, str], Sequence[tuple[str, Sequence[Any]]]],
+    chunks: Sequence[tuple[StagedChunk, int]],
+    statements: Callable[[StagedChunk, int, str], Sequence[tuple[str, Sequence[Any]]]],
 ) -> None:
     """Attach each chunk's file when first needed and run the chunk's statements
-    (`statements(chunk, table)`, `table` being the chunk's table as the batch's connection
-    names it), chunk by chunk, in order."""
+    (`statements(chunk, number, table)`: `number` is the one given with the chunk, `table`
+    the chunk's table as the batch's connection names it), chunk by chunk, in order."""
     raw: Any = conn.connection.driver_connection
-    for chunk in chunks:
+    for chunk, number in chunks:
         if chunk.path not in names:
             names[chunk.path] = f"{_ATTACHED_PREFIX}{len(names)}"
             raw.execute(f"ATTACH DATABASE ? AS {names[chunk.path]}", (str(chunk.path),))
-        for sql, params in statements(chunk, f"{names[chunk.path]}.{chunk.table}"):
+        for sql, params in statements(chunk, number, f"{names[chunk.path]}.{chunk.table}"):
             raw.execute(sql, params)
