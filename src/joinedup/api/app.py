@@ -88,9 +88,7 @@ def create_app(
     at start-up; until it is built, the routes that need it answer 503 with Retry-After
     instead of holding requests for minutes. `served`: the app is what its process serves
     for the rest of its life, so at the end of start-up everything made so far is moved out
-    of the garbage collector's reach (`gc.freeze`): its full passes had walked it all, a
-    40 ms pause each, and the known-to view under load went from p99 37–47 ms to 23–35 ms at
-    100 views a second (docs/performance.md).
+    of the garbage collector's reach (`gc.freeze`; measured in docs/performance.md).
     """
     settings = settings or get_settings()
 

@@ -466,6 +466,30 @@ def _all_usable(run: _Run, out: pa.Table, lids: list[str | None]) -> bool:
     return len(distinct) == len(lids) and run.seen.keys().isdisjoint(distinct)
 
 
+def _new_record_values(run: _Run) -> dict[str, Any]:
+    """The values every new record of the batch has, whichever way it is written."""
+    return {
+        "dataset_id": run.dataset_id,
+        "status": "active",
+        "version": 1,
+        "first_batch_id": run.batch_id,
+        "last_batch_id": run.batch_id,
+        "updated_at": run.now_db,
+    }
+
+
+def _first_version_values(run: _Run) -> dict[str, Any]:
+    """The values every first version the batch writes has (for a new record received
+    otherwise than stored; the others' are implied by the record, `versions`)."""
+    return {
+        "version": 1,
+        "batch_id": run.batch_id,
+        "change": "new",
+        "changed_by": run.actor,
+        "created_at": run.now_db,
+    }
+
+
 def _insert_new(run: _Run, rows: _Rows) -> None:
     w = run.writer
     n = len(rows.lids)
@@ -474,15 +498,7 @@ def _insert_new(run: _Run, rows: _Rows) -> None:
         "source_records",
         ["id", "local_id", "content_hash", *rows.db_cols],
         zip(ids, rows.lids, rows.hashes, *rows.values, strict=True),
-        {
-            **rows.same,
-            "dataset_id": run.dataset_id,
-            "status": "active",
-            "version": 1,
-            "first_batch_id": run.batch_id,
-            "last_batch_id": run.batch_id,
-            "updated_at": run.now_db,
-        },
+        {**rows.same, **_new_record_values(run)},
     )
     # A new record received exactly as stored has no version row: its first version is
     # implied by the record (`joinedup.records.versions`). The others' first version holds
@@ -493,13 +509,7 @@ def _insert_new(run: _Run, rows: _Rows) -> None:
             "source_record_versions",
             ["source_record_id", "content_hash", "quality_flags", "received"],
             ((ids[i], rows.hashes[i], rows.flags[i], rows.received[i]) for i in kept),
-            {
-                "version": 1,
-                "batch_id": run.batch_id,
-                "change": "new",
-                "changed_by": run.actor,
-                "created_at": run.now_db,
-            },
+            _first_version_values(run),
         )
     run.counts["new"] += n
 
@@ -515,26 +525,27 @@ def _copy_staged(run: _Run, names: dict[Path, str], *, every: bool = False) -> N
     if not ready:
         return
     db_cols = run.transform.db_columns
+    record, version = _new_record_values(run), _first_version_values(run)
 
     def statements(chunk: StagedChunk, number: int, src: str) -> list[tuple[str, Sequence[Any]]]:
         values = ", ".join(chunk.value(c) for c in db_cols)
         out: list[tuple[str, Sequence[Any]]] = [
             (
                 f"INSERT INTO source_records (id, local_id, content_hash, {', '.join(db_cols)}, "
-                "dataset_id, status, version, first_batch_id, last_batch_id, updated_at) "
-                f"SELECT ? + _row, local_id, _hash, {values}, ?, 'active', 1, ?, ?, ? FROM {src}",
-                (number, run.dataset_id, run.batch_id, run.batch_id, run.now_db),
+                f"{', '.join(record)}) SELECT ? + _row, local_id, _hash, {values}, "
+                f"{', '.join('?' * len(record))} FROM {src}",
+                (number, *record.values()),
             )
         ]
         received = chunk.value("_received")
         if received != "NULL":
             out.append(
                 (
-                    "INSERT INTO source_record_versions (source_record_id, version, batch_id, "
-                    "content_hash, quality_flags, received, change, changed_by, created_at) "
-                    f"SELECT ? + _row, 1, ?, _hash, {chunk.value('quality_flags')}, {received}, "
-                    f"'new', ?, ? FROM {src} WHERE {received} IS NOT NULL",
-                    (number, run.batch_id, run.actor, run.now_db),
+                    "INSERT INTO source_record_versions (source_record_id, content_hash, "
+                    f"quality_flags, received, {', '.join(version)}) SELECT ? + _row, _hash, "
+                    f"{chunk.value('quality_flags')}, {received}, "
+                    f"{', '.join('?' * len(version))} FROM {src} WHERE {received} IS NOT NULL",
+                    (number, *version.values()),
                 )
             )
         return out

@@ -360,6 +360,14 @@ def _json_object(entries: list[tuple[str, str]], present: Sequence[str] = ()) ->
     return f"CASE WHEN {' OR '.join(present)} THEN {built} END"
 
 
+def _refs(sql: str, target: str) -> str:
+    """`sql` of a field's `Checks` with its placeholders (`{r}` received, `{p}` before the
+    candidate, `{n}` candidate, `{a}` after it) naming that field's columns."""
+    for k in "rpna":
+        sql = sql.replace("{" + k + "}", ident(f"{k}:{target}"))
+    return sql
+
+
 @dataclass
 class Transform:
     """The compiled query for one mapping, one set of source columns and one ingest day."""
@@ -428,19 +436,13 @@ class Transform:
             spec = spec_for(self.fmt, rule.target)
             c = field_checks(spec, ident("r:" + rule.target), self.as_of, rule.date_format)
             checks[rule.target] = c
-            cols = {k: ident(f"{k}:{rule.target}") for k in "npa"}
-
-            def refs(sql: str, cols: dict[str, str] = cols) -> str:
-                for k, col in cols.items():
-                    sql = sql.replace("{" + k + "}", col)
-                return sql
-
+            t = rule.target
             if c.pre is not None:
-                pres.append(f"{c.pre} AS {cols['p']}")
-            candidates.append(f"{refs(c.typed)} AS {cols['n']}")
+                pres.append(f"{c.pre} AS {ident('p:' + t)}")
+            candidates.append(f"{_refs(c.typed, t)} AS {ident('n:' + t)}")
             if c.aux is not None:
-                auxes.append(f"{refs(c.aux)} AS {cols['a']}")
-            problems.append(f"{refs(c.problem)} AS {ident('q0:' + rule.target)}")
+                auxes.append(f"{_refs(c.aux, t)} AS {ident('a:' + t)}")
+            problems.append(f"{_refs(c.problem, t)} AS {ident('q0:' + t)}")
         # Each layer only adds columns; DuckDB computes each once and passes it on.
         layer1b = "SELECT *" + "".join(", " + p for p in pres) + " FROM layer1"
         layer2 = f"SELECT *, {', '.join(candidates)} FROM layer1b"
@@ -474,8 +476,7 @@ class Transform:
             if c.is_list:
                 value = f"CASE WHEN {n} IS NOT NULL THEN to_json({n}) END"
             elif c.stored is not None:
-                text = c.stored.replace("{n}", n).replace("{r}", ident("r:" + target))
-                value = f"CASE WHEN {q} IS NULL THEN {text} END"
+                value = f"CASE WHEN {q} IS NULL THEN {_refs(c.stored, target)} END"
             elif c.is_date:
                 value = f"CASE WHEN {q} IS NULL THEN strftime({n}, '%Y-%m-%d') END"
             else:

@@ -33,7 +33,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, exists, insert, literal, select
+from sqlalchemy import Connection, Select, exists, insert, literal, select
 
 from joinedup.domain.core_format import IDENTIFIER_PREFIX, core_format
 from joinedup.records.bulk_write import BulkWriter
@@ -92,33 +92,25 @@ def _overlay(record: dict[str, Any], received: Mapping[str, Any] | None) -> dict
 _VERSION_KEYS = [c.name for c in SourceRecordVersion.__table__.columns]
 
 
-def _implied_first(conn: Connection, record_id: int) -> dict[str, Any] | None:
-    """The implied first version of a record without a version row (else None)."""
+def _implied_first_versions(record_ids: list[int]) -> Select[Any]:
+    """The implied first versions of those of these records that have no version row, as
+    rows of `source_record_versions` columns (pointing at the stored fields: no `record`,
+    no `received`). The record and its first batch hold every value."""
     no_row = ~exists().where(SourceRecordVersion.source_record_id == SourceRecord.id)
-    r = conn.execute(
+    return (
         select(
-            SourceRecord.id,
-            SourceRecord.first_batch_id,
+            SourceRecord.id.label("source_record_id"),
+            literal(1).label("version"),
+            SourceRecord.first_batch_id.label("batch_id"),
             SourceRecord.content_hash,
             SourceRecord.quality_flags,
-            IngestBatch.created_by,
-            IngestBatch.started_at,
+            literal("new").label("change"),
+            IngestBatch.created_by.label("changed_by"),
+            IngestBatch.started_at.label("created_at"),
         )
         .join(IngestBatch, IngestBatch.id == SourceRecord.first_batch_id)
-        .where(SourceRecord.id == record_id, no_row)
-    ).first()
-    if r is None:
-        return None
-    return dict.fromkeys(_VERSION_KEYS) | {
-        "source_record_id": r.id,
-        "version": 1,
-        "batch_id": r.first_batch_id,
-        "content_hash": r.content_hash,
-        "quality_flags": r.quality_flags,
-        "change": "new",
-        "changed_by": r.created_by,
-        "created_at": r.started_at,
-    }
+        .where(SourceRecord.id.in_(record_ids), no_row)
+    )
 
 
 def record_versions(conn: Connection, record_id: int) -> list[dict[str, Any]]:
@@ -134,52 +126,25 @@ def record_versions(conn: Connection, record_id: int) -> list[dict[str, Any]]:
     ]
     if rows:
         return rows
-    implied = _implied_first(conn, record_id)
-    return [implied] if implied else []
+    implied = conn.execute(_implied_first_versions([record_id])).mappings().first()
+    return [dict.fromkeys(_VERSION_KEYS) | dict(implied)] if implied else []
 
 
 def current_version(conn: Connection, record_id: int) -> dict[str, Any] | None:
     """The latest version of a record (None when there is no such record)."""
-    row = (
-        conn.execute(
-            select(SourceRecordVersion)
-            .where(SourceRecordVersion.source_record_id == record_id)
-            .order_by(SourceRecordVersion.version.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    if row is not None:
-        return dict(row)
-    return _implied_first(conn, record_id)
+    versions = record_versions(conn, record_id)
+    return versions[-1] if versions else None
 
 
 def settle_first_versions(conn: Connection, record_ids: Iterable[int]) -> int:
-    """Write the implied first version of those of these records that have no version row,
-    pointing at the stored fields (`record` NULL); call it before a record gets a second
-    version. One INSERT ... SELECT per chunk: the record and its first batch hold every
-    value. Returns how many were written."""
+    """Write the implied first version of those of these records that have no version row;
+    call it before a record gets a second version. One INSERT ... SELECT per chunk. Returns
+    how many were written."""
     ids = sorted(set(record_ids))
-    cols = ["source_record_id", "version", "batch_id", "content_hash", "quality_flags",
-            "change", "changed_by", "created_at"]  # fmt: skip
-    no_row = ~exists().where(SourceRecordVersion.source_record_id == SourceRecord.id)
     written = 0
     for start in range(0, len(ids), _CHUNK):
-        query = (
-            select(
-                SourceRecord.id,
-                literal(1),
-                SourceRecord.first_batch_id,
-                SourceRecord.content_hash,
-                SourceRecord.quality_flags,
-                literal("new"),
-                IngestBatch.created_by,
-                IngestBatch.started_at,
-            )
-            .join(IngestBatch, IngestBatch.id == SourceRecord.first_batch_id)
-            .where(SourceRecord.id.in_(ids[start : start + _CHUNK]), no_row)
-        )
+        query = _implied_first_versions(ids[start : start + _CHUNK])
+        cols = [c.name for c in query.selected_columns]
         result = conn.execute(insert(SourceRecordVersion).from_select(cols, query))
         written += max(result.rowcount or 0, 0)
     return written
